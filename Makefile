@@ -1,0 +1,56 @@
+# synth — the front door. `make serve` and `make test` work on a fresh machine.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install fmt lint type imports test test-fast serve demo bench migrate check clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install pinned dependencies (CPU torch from disk)
+
+fmt: install ## Format and auto-fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+type: install ## mypy --strict on every package
+	$(BIN)/mypy
+
+imports: install ## import-linter: api -> synth -> models, corpus stays an adapter
+	$(BIN)/lint-imports
+
+test: lint type imports ## Everything CI runs: lint, types, import contracts, all tests (incl. slow, PostgreSQL)
+	$(BIN)/python -m pytest -m "" -p no:cacheprovider
+
+test-fast: install ## Quick loop: tests not marked slow
+	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
+
+check: test
+
+migrate: install ## Create or upgrade the store schema for SYNTH_DATABASE_URL
+	$(BIN)/synth init
+
+demo: migrate ## Load the demo corpus (idempotent)
+	$(BIN)/synth demo
+
+serve: install ## Set up the embedded store, load the demo corpus if empty, serve on :8000
+	$(BIN)/synth init
+	$(BIN)/synth demo --if-empty
+	$(BIN)/synth serve
+
+bench: install ## Benchmarks (figures go to docs/benchmarks.md)
+	$(BIN)/python bench/ingest.py
+
+clean: ## Remove the embedded store and derived artefacts (not the venv)
+	rm -rf var

@@ -1,0 +1,1 @@
+"""The delivery edges of synth: the FastAPI service and the ``synth`` CLI."""

