@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api.errors import install_error_handlers
-from api.routes import health
+from api.routes import health, search
 from api.settings import Settings, get_settings
 from synth import __version__
 from synth.engine import build_engine
@@ -35,9 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ready = False
         try:
             check_schema(engine.db)
+            engine.open_indexes()
             app.state.ready = True
         except Exception:
-            logger.exception("store not ready at start-up")
+            logger.exception("store or indexes not ready at start-up")
         yield
         engine.close()
 
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.include_router(health.router)
+    app.include_router(search.router)
     return app

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from api import cli_search  # noqa: F401  (registers the search, index and eval commands)
+from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
-from api.settings import Settings
-from corpus import SourceFormatError, iter_records, iter_source_files
+from corpus import iter_records, iter_source_files
 from corpus.demo_data import demo_entry_files, load_demo_registry
-from synth.engine import Engine, build_engine
-from synth.errors import ConfigError, IngestError, SynthError
+from synth.errors import ConfigError
 from synth.services.directory import load_directory
 from synth.services.ingest import IngestReport, ingest_records
 from synth.services.stats import compute_stats
@@ -29,113 +25,12 @@ from synth.types import EntryRecord, RecordProblem
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="synth",
-    help="Knowledge synthesis for learning systems in health and care improvement.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-stderr = Console(stderr=True)
-P = ParamSpec("P")
-R = TypeVar("R")
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
-
-class CliState:
-    """Settings and the lazily built engine of one CLI invocation."""
-
-    def __init__(self, settings: Settings, *, debug: bool) -> None:
-        self.settings = settings
-        self.debug = debug
-        self._engine: Engine | None = None
-
-    def engine(self) -> Engine:
-        """Build the engine on first use."""
-        if self._engine is None:
-            self._engine = build_engine(self.settings.engine_config())
-        return self._engine
-
-    def close(self) -> None:
-        """Release the engine's connections."""
-        if self._engine is not None:
-            self._engine.close()
-
-
-def _state(ctx: typer.Context) -> CliState:
-    state = ctx.find_root().obj
-    assert isinstance(state, CliState)
-    return state
-
-
-def _report_problem(exc: Exception) -> None:
-    message = exc.message if isinstance(exc, SynthError) else str(exc)
-    typer.echo(f"error: {message}", err=True)
-    if isinstance(exc, IngestError):
-        for line in exc.problems[:50]:
-            typer.echo(f"  {line}", err=True)
-        if len(exc.problems) > 50:
-            typer.echo(f"  … and {len(exc.problems) - 50} more", err=True)
-
-
-def synth_command(func: Callable[P, R]) -> Callable[P, R]:
-    """Map :class:`SynthError` to exit 2 with one clear line; other errors to exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (SynthError, SourceFormatError) as exc:
-            _report_problem(exc)
-            raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            ctx = kwargs.get("ctx")
-            if isinstance(ctx, typer.Context) and _state(ctx).debug:
-                raise
-            typer.echo(
-                f"unexpected error: {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback)",
-                err=True,
-            )
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-@app.callback()
-def _main(
-    ctx: typer.Context,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-) -> None:
-    from api.logging_config import configure_logging
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "SYNTH_" + "__".join(str(p) for p in first["loc"]).upper()
-        typer.echo(f"error: setting {field}: {first['msg']}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(fmt=settings.log_format, level="DEBUG" if debug else "WARNING")
-    if settings.hf_hub_offline:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    state = CliState(settings, debug=debug)
-    ctx.obj = state
-    ctx.call_on_close(state.close)
-
-
-def _emit(data: dict[str, Any]) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
-
 
 @app.command()
 @synth_command
 def init(ctx: typer.Context) -> None:
     """Create or upgrade the store's schema (idempotent)."""
-    revision = migrate(_state(ctx).engine().db)
+    revision = migrate(state_of(ctx).engine().db)
     stderr.print(f"store ready at schema revision {revision}")
 
 
@@ -162,7 +57,7 @@ def _read_all(
 
 def _print_report(report: IngestReport, *, as_json: bool) -> None:
     if as_json:
-        _emit(report.to_dict())
+        emit(report.to_dict())
         return
     table = Table(title="Ingest", show_header=False)
     for key, value in report.to_dict().items():
@@ -217,7 +112,7 @@ def ingest(
         if value
     }
     items = _read_all(paths, fmt=fmt, defaults=defaults, columns=_column_map(column or []))
-    engine = _state(ctx).engine()
+    engine = state_of(ctx).engine()
     migrate(engine.db)
     with RichProgress(stderr) as progress:
         report = ingest_records(engine, items, skip_invalid=skip_invalid, progress=progress)
@@ -234,13 +129,13 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Load the bundled demo corpus (idempotent: a second run changes nothing)."""
-    engine = _state(ctx).engine()
+    engine = state_of(ctx).engine()
     migrate(engine.db)
     with engine.sessions() as session:
         if if_empty and compute_stats(session).entries:
             stderr.print("store already has entries; demo not loaded")
             if as_json:
-                _emit(IngestReport().to_dict())
+                emit(IngestReport().to_dict())
             return
     registry = load_demo_registry()
     with engine.sessions.begin() as session:
@@ -261,12 +156,12 @@ def demo(
 @synth_command
 def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show what the store holds."""
-    engine = _state(ctx).engine()
+    engine = state_of(ctx).engine()
     check_schema(engine.db)
     with engine.sessions() as session:
         result = compute_stats(session)
     if as_json:
-        _emit(result.to_dict())
+        emit(result.to_dict())
         return
     table = Table(title="synth store", show_header=False)
     for key, value in result.to_dict().items():
@@ -286,7 +181,7 @@ def serve(
 
     from api.app import create_app
 
-    settings = _state(ctx).settings
+    settings = state_of(ctx).settings
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

@@ -15,6 +15,7 @@ from synth.errors import (
     IngestError,
     ModelNotFoundError,
     NotFoundError,
+    SearchFilterError,
     StoreError,
     SynthError,
 )
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 STATUS_BY_ERROR: dict[type[SynthError], int] = {
     IngestError: 422,
     NotFoundError: 404,
+    SearchFilterError: 422,
     StoreError: 503,
     ModelNotFoundError: 503,
     ConfigError: 500,

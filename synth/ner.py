@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -82,6 +83,48 @@ def load_ner_pipeline(name: str) -> Language:
     return nlp
 
 
+_OTHER_NAME_LABELS = frozenset({"ORG", "GPE", "FAC", "NORP", "LOC", "PRODUCT", "WORK_OF_ART"})
+_CALENDAR_WORDS = frozenset(
+    {
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Christmas",
+        "Easter",
+    }
+)
+
+
+def load_given_names() -> frozenset[str]:
+    """Return common given names (US census lists shipped by the ``names`` package), or none."""
+    try:
+        import names
+    except ImportError:  # pragma: no cover - optional data
+        return frozenset()
+    folder = Path(names.__file__).parent
+    found: set[str] = set()
+    for file_name in ("dist.male.first", "dist.female.first"):
+        with (folder / file_name).open(encoding="ascii") as handle:
+            found.update(line.split()[0].capitalize() for line in handle if line.strip())
+    return frozenset(found)
+
+
 class SpacyPersonFinder:
     """A :class:`~synth.core.redaction.PersonFinder` backed by a spaCy NER pipeline.
 
@@ -93,6 +136,7 @@ class SpacyPersonFinder:
         self, pipeline: str = DEFAULT_PIPELINE, *, batch_size: int = 64, prefilter: bool = True
     ) -> None:
         self._nlp = load_ner_pipeline(pipeline)
+        self._given_names = load_given_names()
         self._batch_size = batch_size
         self._prefilter = prefilter
 
@@ -113,6 +157,22 @@ class SpacyPersonFinder:
             found[index].extend(
                 (offset + ent.start_char, offset + ent.end_char)
                 for ent in doc.ents
-                if ent.label_ == "PERSON"
+                if ent.label_ == "PERSON" or self._mislabelled_person(ent.label_, ent.text)
             )
         return found
+
+    def _mislabelled_person(self, label: str, text: str) -> bool:
+        """Accept a non-PERSON entity that is really a name.
+
+        A small model often tags "Lucy Armitage" as ORG or FAC; such an entity counts when
+        it is two or three capitalised words and the first is a common given name.
+        """
+        if label not in _OTHER_NAME_LABELS or not self._given_names:
+            return False
+        words = text.split()
+        return (
+            2 <= len(words) <= 3
+            and all(w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words)
+            and words[0] in self._given_names
+            and words[0] not in _CALENDAR_WORDS
+        )

@@ -22,18 +22,20 @@ class SpacySentenceSplitter:
 
     def split(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         """Return sentence (start, end) character spans per text, whitespace trimmed."""
-        results: list[list[tuple[int, int]]] = []
-        for text in texts:
-            spans: list[tuple[int, int]] = []
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, paragraph)
+        for index, text in enumerate(texts):
             offset = 0
             for paragraph in text.split("\n\n"):
                 if paragraph.strip():
-                    for sent in self._nlp(paragraph).sents:
-                        start, end = _trim(paragraph, sent.start_char, sent.end_char)
-                        if end > start:
-                            spans.append((offset + start, offset + end))
+                    pieces.append((index, offset, paragraph))
                 offset += len(paragraph) + 2
-            results.append(spans)
+        results: list[list[tuple[int, int]]] = [[] for _ in texts]
+        docs = self._nlp.pipe(p for _, _, p in pieces)
+        for (index, offset, paragraph), doc in zip(pieces, docs, strict=True):
+            for sent in doc.sents:
+                start, end = _trim(paragraph, sent.start_char, sent.end_char)
+                if end > start:
+                    results[index].append((offset + start, offset + end))
         return results
 
 

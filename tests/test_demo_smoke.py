@@ -73,3 +73,54 @@ def test_api_ready_on_demo_store(demo_store: tuple[str, dict[str, object]], tmp_
     url, _ = demo_store
     with TestClient(create_app(Settings(database_url=url, data_dir=tmp_path))) as client:
         assert client.get("/ready").status_code == 200
+
+
+def test_search_cli_and_index_check(
+    demo_store: tuple[str, dict[str, object]], tmp_path: Path
+) -> None:
+    url, _ = demo_store
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTH_DATABASE_URL", url)
+        mp.setenv("SYNTH_DATA_DIR", str(Path(url.removeprefix("sqlite:///")).parent / "data"))
+        result = runner.invoke(
+            app, ["search", "safety huddles on night shift", "--json", "-k", "8"]
+        )
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert len(data["results"]) == 8
+        top = data["results"][0]
+        assert top["passage"]["highlights"] and "huddle" in top["passage"]["text"].lower()
+        orgs = Counter(r["organisation"] for r in data["results"])
+        assert max(orgs.values()) <= 2  # diversity cap
+        outside = runner.invoke(
+            app, ["search", "safety huddles", "--exclude-network", "falls-prevention", "--json"]
+        )
+        assert all(
+            r["network"] != "falls-prevention" for r in json.loads(outside.stdout)["results"]
+        )
+        check = runner.invoke(app, ["index", "check", "--json"])
+        assert check.exit_code == 0, check.stdout
+        assert json.loads(check.stdout)["ok"] is True
+
+
+def test_search_api_shows_public_only(demo_store: tuple[str, dict[str, object]]) -> None:
+    url, _ = demo_store
+    data_dir = Path(url.removeprefix("sqlite:///")).parent / "data"
+    engine = build_db_engine(url)
+    with build_session_factory(engine)() as session:
+        visibility = {e.id: e.visibility for e in session.scalars(select(Entry))}
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url, data_dir=data_dir))) as client:
+        body = client.get("/api/v1/search", params={"q": "digital self-referral", "k": 20}).json()
+        assert body["results"]
+        assert {visibility[r["entry_id"]] for r in body["results"]} == {"public"}
+        first = body["results"][0]["entry_id"]
+        similar = client.get(f"/api/v1/entries/{first}/similar", params={"other_networks": True})
+        assert similar.status_code == 200
+        results = similar.json()["results"]
+        assert results and first not in [r["entry_id"] for r in results]
+        assert all(r["network"] != body["results"][0]["network"] for r in results)
+        hidden = next(i for i, v in visibility.items() if v == "private")
+        problem = client.get(f"/api/v1/entries/{hidden}/similar")
+        assert problem.status_code == 404
+        assert problem.headers["content-type"].startswith("application/problem+json")

@@ -37,6 +37,8 @@ def get_ready(request: Request) -> HealthRead | JSONResponse:
     engine = request.app.state.engine
     try:
         check_schema(engine.db)
+        if not request.app.state.ready:
+            engine.open_indexes()
     except Exception:
         request.app.state.ready = False
     else:

@@ -105,6 +105,9 @@ _POSTCODE = re.compile(
 )
 _TEN_DIGITS = re.compile(r"(?<![\d.,/])(?:\d{3}([ -]?)\d{3}\1\d{4}|\d{6}[ -]\d{4})(?![\d/]|[.,]\d)")
 _CHI_CUE = re.compile(r"\bCHI\b|Community Health Index", re.IGNORECASE)
+# "NHS number 999 482 1736": a number written as an NHS number is redacted even when its
+# check digit is wrong (a typo does not make it less personal).
+_NHS_CUE = re.compile(r"\bNHS\s*(?:number|no\.?|num\.?|#)\s*(?:is|was|:|-)?\s*\Z", re.IGNORECASE)
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -201,6 +204,8 @@ def _iter_health_numbers(text: str) -> Iterable[Span]:
     for match in _TEN_DIGITS.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if not is_valid_nhs_number(digits):
+            if _NHS_CUE.search(text, max(0, match.start() - 25), match.start()):
+                yield Span(match.start(), match.end(), RedactionKind.NHS_NUMBER)
             continue
         kind = RedactionKind.NHS_NUMBER
         if is_valid_chi_number(digits):

@@ -120,6 +120,7 @@ def ingest_records(
     *,
     skip_invalid: bool = False,
     progress: ProgressReporter | None = None,
+    update_indexes: bool = True,
 ) -> IngestReport:
     """Validate, redact, chunk, embed and store entries; update those re-ingested by id.
 
@@ -129,6 +130,7 @@ def ingest_records(
         skip_invalid: Store the valid records and report the invalid ones, instead of
             rejecting the whole batch.
         progress: Receives one unit per record processed.
+        update_indexes: Bring the search indexes up to date afterwards (incrementally).
 
     Returns:
         Counts of created, updated, unchanged and duplicate entries, passages and redactions.
@@ -159,6 +161,8 @@ def ingest_records(
         with engine.sessions.begin() as session:
             _store_batch(session, engine, prepared, report, pool)
         progress.advance(len(batch))
+    if update_indexes:
+        engine.open_indexes()
     logger.info("ingest finished", extra={"created": report.created, "updated": report.updated})
     return report
 

@@ -106,7 +106,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_entries_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_entries_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entries')),
-    sa.UniqueConstraint('external_id', name=op.f('uq_entries_external_id'))
+    sa.UniqueConstraint('external_id', name=op.f('uq_entries_external_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_content_hash', ['content_hash'], unique=False)
@@ -135,7 +136,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['entry_id'], ['entries.id'], name=op.f('fk_passages_entry_id_entries'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_passages')),
-    sa.UniqueConstraint('entry_id', 'ordinal', name='uq_passages_entry_ordinal')
+    sa.UniqueConstraint('entry_id', 'ordinal', name='uq_passages_entry_ordinal'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('passages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_passages_entry_id'), ['entry_id'], unique=False)

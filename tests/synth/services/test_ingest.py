@@ -60,8 +60,14 @@ def test_ingest_stores_redacted_entry_with_passages_and_offsets(fake_engine: Eng
             assert passage.embedding_model == "test-hashing-embedder"
 
 
+def passage_ids(engine: Engine) -> set[int]:
+    with engine.sessions() as session:
+        return set(session.scalars(select(Passage.id)))
+
+
 def test_reingest_same_id_is_unchanged_then_updates_in_place(fake_engine: Engine) -> None:
     first = ingest_records(fake_engine, [record()])
+    old_ids = passage_ids(fake_engine)
     again = ingest_records(fake_engine, [record()])
     assert again.unchanged == 1 and again.created == 0
     changed = ingest_records(fake_engine, [record(body=BODY + " We now run it on nights too.")])
@@ -69,6 +75,7 @@ def test_reingest_same_id_is_unchanged_then_updates_in_place(fake_engine: Engine
     assert count(fake_engine, Entry) == 1
     assert changed.entry_ids == first.entry_ids
     assert count(fake_engine, PassageDeletion) >= 1
+    assert min(passage_ids(fake_engine)) > max(old_ids), "passage ids must never be reused"
     with fake_engine.sessions() as session:
         assert "nights too" in session.scalars(select(Entry.body)).one()
 

@@ -1,0 +1,188 @@
+"""Combine ranked lists (dense, lexical) into one ranking, and passage scores into documents.
+
+Inputs and outputs are ``(id, score)`` lists. Every output is sorted by score, best first,
+ties broken by ascending id (``convex`` first by rank evidence), and sums are exactly
+rounded (``math.fsum``), so a result never depends on the order in which lists or items arrive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+__all__ = ["Scored", "aggregate_passages", "convex", "rrf"]
+
+#: An (id, score) pair.
+Scored = tuple[int, float]
+
+
+def _ranked(items: Sequence[Scored]) -> list[Scored]:
+    """Return ``items`` best first (ties by id); reject repeats and non-finite scores."""
+    seen: set[int] = set()
+    for item_id, score in items:
+        if item_id in seen:
+            raise ValueError(f"id {item_id} appears twice in one list")
+        if not math.isfinite(score):
+            raise ValueError(f"id {item_id} has a non-finite score {score}")
+        seen.add(item_id)
+    return sorted(items, key=lambda item: (-item[1], item[0]))
+
+
+def _sorted(scores: Mapping[int, float]) -> list[Scored]:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def rrf(
+    rankings: Sequence[Sequence[Scored]],
+    k: float = 60.0,
+    weights: Sequence[float] | None = None,
+) -> list[Scored]:
+    """Fuse rankings by reciprocal rank: ``score(d) = sum_i w_i / (k + rank_i(d))``.
+
+    Each list is ranked by its own scores (best first, ties by id; ranks start at 1). A
+    document missing from a list gets nothing from it.
+
+    Args:
+        rankings: Lists of (id, score); only the order they imply is used.
+        k: Damping constant; larger values flatten the weight of top ranks.
+        weights: One weight per list (default 1 each).
+
+    Returns:
+        Fused (id, score) pairs, best first.
+
+    Raises:
+        ValueError: ``weights`` has the wrong length, ``k`` is negative, or a list repeats an id.
+
+    Example:
+        >>> rrf([[(1, 0.9), (2, 0.5)], [(2, 7.0), (3, 1.0)]], k=0)
+        [(2, 1.5), (1, 1.0), (3, 0.5)]
+    """
+    if weights is not None and len(weights) != len(rankings):
+        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
+    if k < 0:
+        raise ValueError("k must not be negative")
+    parts: dict[int, list[float]] = {}
+    for i, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[i]
+        for rank, (item_id, _) in enumerate(_ranked(ranking), start=1):
+            parts.setdefault(item_id, []).append(weight / (k + rank))
+    return _sorted({item_id: math.fsum(values) for item_id, values in parts.items()})
+
+
+Normalisation = Literal["minmax", "zscore"]
+
+
+def _normalise(items: Sequence[Scored], method: Normalisation) -> tuple[dict[int, float], float]:
+    """Return each id's normalised score and the score of a missing id (the list minimum).
+
+    Min-max maps to [0, 1]; a list of equal scores maps to 1, so its documents still beat
+    missing ones (0). Z-scores of a list of equal scores are all 0, like a missing id.
+    """
+    if method not in ("minmax", "zscore"):
+        raise ValueError(f"unknown normalisation '{method}'; use 'minmax' or 'zscore'")
+    scores = [score for _, score in items]
+    if not scores:
+        return {}, 0.0
+    if method == "minmax":
+        low, span = min(scores), max(scores) - min(scores)
+        return {i: (s - low) / span if span > 0 else 1.0 for i, s in items}, 0.0
+    mean = math.fsum(scores) / len(scores)
+    std = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / len(scores))
+    values = {i: (s - mean) / std if std > 0 else 0.0 for i, s in items}
+    return values, min(values.values())
+
+
+def convex(
+    dense: Sequence[Scored],
+    lexical: Sequence[Scored],
+    alpha: float,
+    *,
+    normalisation: Normalisation = "minmax",
+) -> list[Scored]:
+    """Fuse two scored lists as ``alpha * dense + (1 - alpha) * lexical`` after normalising each.
+
+    Each list is normalised on its own (min-max to [0, 1], or z-score). A document missing
+    from a list takes that list's minimum normalised score (0 under min-max, where a list of
+    equal scores maps to 1). Equal fused scores are ordered by the reciprocal ranks of the
+    documents in the two lists, then by id.
+
+    Args:
+        dense: (id, score) from the dense index.
+        lexical: (id, score) from the lexical index.
+        alpha: Weight of the dense scores, in [0, 1].
+        normalisation: ``"minmax"`` or ``"zscore"``.
+
+    Returns:
+        Fused (id, score) pairs, best first.
+
+    Raises:
+        ValueError: ``alpha`` is outside [0, 1], a score is not finite, or an id repeats.
+
+    Example:
+        >>> convex([(1, 0.9), (2, 0.5)], [(2, 7.0), (3, 1.0)], 0.75)
+        [(1, 0.75), (2, 0.25), (3, 0.0)]
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], not {alpha}")
+    lists = [_ranked(dense), _ranked(lexical)]
+    (first, floor_1), (second, floor_2) = (_normalise(items, normalisation) for items in lists)
+    fused = {
+        i: alpha * first.get(i, floor_1) + (1.0 - alpha) * second.get(i, floor_2)
+        for i in first.keys() | second.keys()
+    }
+    # Equal fused scores are ordered by reciprocal-rank evidence, then by id.
+    evidence = dict(rrf(lists, k=0))
+    return sorted(fused.items(), key=lambda item: (-item[1], -evidence[item[0]], item[0]))
+
+
+def aggregate_passages(
+    scored_passages: Sequence[Scored],
+    passage_to_doc: Mapping[int, int],
+    *,
+    method: Literal["max", "max+decay"] = "max",
+    decay: float = 0.1,
+) -> list[Scored]:
+    """Score documents from the scores of their passages.
+
+    ``"max"`` keeps the best passage. ``"max+decay"`` adds a bonus for further matching
+    passages: ``s1 + decay * s2 + decay**2 * s3 + ...`` over the document's passage scores
+    in decreasing order, counting only positive scores in the bonus.
+
+    Args:
+        scored_passages: (passage id, score) pairs.
+        passage_to_doc: Document id of each passage.
+        method: ``"max"`` or ``"max+decay"``.
+        decay: Geometric weight of the bonus (``"max+decay"`` only), in [0, 1).
+
+    Returns:
+        (document id, score) pairs, best first.
+
+    Raises:
+        ValueError: A passage has no document, or ``method``/``decay`` is invalid.
+
+    Example:
+        >>> aggregate_passages([(1, 0.8), (2, 0.6), (3, 0.7)], {1: 10, 2: 10, 3: 20},
+        ...                    method="max+decay", decay=0.5)
+        [(10, 1.1), (20, 0.7)]
+    """
+    if method not in ("max", "max+decay"):
+        raise ValueError(f"unknown method '{method}'; use 'max' or 'max+decay'")
+    if not 0.0 <= decay < 1.0:
+        raise ValueError(f"decay must be in [0, 1), not {decay}")
+    by_doc: dict[int, list[float]] = {}
+    for passage_id, score in _ranked(scored_passages):
+        try:
+            by_doc.setdefault(passage_to_doc[passage_id], []).append(score)
+        except KeyError:
+            raise ValueError(f"passage {passage_id} has no document") from None
+    if method == "max":
+        return _sorted({doc: scores[0] for doc, scores in by_doc.items()})
+    return _sorted(
+        {
+            doc: math.fsum(
+                [scores[0]] + [max(s, 0.0) * decay**n for n, s in enumerate(scores[1:], 1)]
+            )
+            for doc, scores in by_doc.items()
+        }
+    )

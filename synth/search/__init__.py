@@ -1,0 +1,1 @@
+"""Hybrid search ("who else has tried this?"): filters, fusion, entry aggregation, highlights."""

@@ -1,0 +1,322 @@
+"""Keep the dense and lexical indexes in step with the store; persist them with a manifest.
+
+The store is the source of truth. At start-up the saved indexes are loaded and compared with
+the store through their manifest; new passages (ids above the manifest's high-water mark) and
+deleted ones (the ``passage_deletions`` feed) are applied incrementally, and anything that does
+not match triggers a rebuild from stored embeddings — never a re-embedding. Writers are
+serialised by one lock; a rebuilt set of indexes is swapped in whole, so readers never see a
+half-written one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Entry, Passage, PassageDeletion
+from synth.config import IndexConfig
+from synth.index.dense import DenseIndex, build_dense_index
+from synth.index.lexical import LexicalIndex
+from synth.index.manifest import (
+    IndexManifest,
+    build_manifest,
+    compute_ids_checksum,
+    load_manifest,
+    save_manifest,
+)
+from synth.search.passage_table import PassageRow, PassageTable
+
+__all__ = ["HYBRID_INDEX", "DriftReport", "IndexSet", "SearchIndexes"]
+
+#: Versioned kind recorded in the manifest of a saved dense + BM25 generation.
+HYBRID_INDEX = "synth.index.hybrid.v1"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSet:
+    """One consistent generation of indexes: dense, lexical, passage metadata and manifest."""
+
+    dense: DenseIndex
+    lexical: LexicalIndex
+    table: PassageTable
+    manifest: IndexManifest
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """Differences between the store and the loaded indexes (``synth index check``)."""
+
+    store_passages: int
+    indexed_passages: int
+    missing: int
+    extra: int
+    model_matches: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when the indexes hold exactly the store's passages."""
+        return self.missing == 0 and self.extra == 0 and self.model_matches
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the ``--json`` form."""
+        return {
+            "ok": self.ok,
+            "store_passages": self.store_passages,
+            "indexed_passages": self.indexed_passages,
+            "missing": self.missing,
+            "extra": self.extra,
+            "model_matches": self.model_matches,
+        }
+
+
+def _read_rows(
+    session: Session, model: str, dim: int, *, above: int = 0, upto: int | None = None
+) -> tuple[list[PassageRow], NDArray[np.int64], NDArray[np.float32]]:
+    """Read passage metadata and vectors of ``model`` with ``above < id <= upto``."""
+    query = (
+        select(
+            Passage.id,
+            Passage.entry_id,
+            Passage.embedding,
+            Entry.network_id,
+            Entry.organisation_id,
+            Entry.project_id,
+            Entry.kind,
+            Entry.visibility,
+            Entry.occurred_on,
+        )
+        .join(Entry, Entry.id == Passage.entry_id)
+        .where(Passage.embedding_model == model, Passage.id > above)
+        .order_by(Passage.id)
+    )
+    if upto is not None:
+        query = query.where(Passage.id <= upto)
+    rows, blobs = [], []
+    for r in session.execute(query):
+        rows.append(
+            PassageRow(
+                r.id,
+                r.entry_id,
+                r.network_id,
+                r.organisation_id,
+                r.project_id,
+                r.kind,
+                r.visibility,
+                r.occurred_on,
+            )
+        )
+        blobs.append(r.embedding)
+    ids = np.asarray([r.passage_id for r in rows], dtype=np.int64)
+    vectors = (
+        np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim).astype(np.float32)
+        if blobs
+        else np.zeros((0, dim), dtype=np.float32)
+    )
+    return rows, ids, vectors
+
+
+def _build_lexical(session: Session, model: str) -> LexicalIndex:
+    rows = session.execute(
+        select(Passage.id, Passage.text)
+        .where(Passage.embedding_model == model)
+        .order_by(Passage.id)
+    ).all()
+    ids = np.asarray([r.id for r in rows], dtype=np.int64)
+    return LexicalIndex().build(ids, [r.text for r in rows])
+
+
+def _last_deletion_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(PassageDeletion.id))) or 0)
+
+
+def _deleted_since(session: Session, deletion_id: int) -> list[int]:
+    return list(
+        session.scalars(select(PassageDeletion.passage_id).where(PassageDeletion.id > deletion_id))
+    )
+
+
+class SearchIndexes:
+    """Owns the current :class:`IndexSet` of one process; all writes go through its lock."""
+
+    def __init__(self, folder: Path, config: IndexConfig, model: str, dim: int) -> None:
+        self._folder = folder
+        self._config = config
+        self._model = model
+        self._dim = dim
+        self._lock = threading.RLock()
+        self._current: IndexSet | None = None
+
+    @property
+    def current(self) -> IndexSet | None:
+        """The loaded indexes (``None`` before :meth:`open`)."""
+        return self._current
+
+    def open(self, session: Session) -> IndexSet:
+        """Load saved indexes and bring them up to date, or rebuild them from the store."""
+        with self._lock:
+            loaded = self._load_saved(session)
+            if loaded is not None:
+                self._current = loaded
+                try:
+                    return self.refresh(session)
+                except _Mismatch as exc:
+                    logger.warning("index does not match the store (%s); rebuilding", exc)
+            return self.rebuild(session)
+
+    def rebuild(self, session: Session) -> IndexSet:
+        """Build every index from the stored embeddings and swap it in."""
+        with self._lock:
+            rows, ids, vectors = _read_rows(session, self._model, self._dim)
+            dense = build_dense_index(
+                ids,
+                vectors,
+                hnsw_threshold=self._config.hnsw_threshold,
+                m=self._config.hnsw_m,
+                ef_construction=self._config.ef_construction,
+                ef_search=self._config.ef_search,
+            )
+            index_set = IndexSet(
+                dense=dense,
+                lexical=_build_lexical(session, self._model),
+                table=PassageTable(rows),
+                manifest=self._manifest(ids, _last_deletion_id(session)),
+            )
+            self._save(index_set)
+            self._current = index_set
+            logger.info("indexes rebuilt", extra={"passages": int(ids.size)})
+            return index_set
+
+    def refresh(self, session: Session) -> IndexSet:
+        """Apply passages added or deleted since the current manifest (the change feed)."""
+        with self._lock:
+            current = self._current
+            if current is None:
+                return self.rebuild(session)
+            manifest = current.manifest
+            if manifest.model != self._model or manifest.dim != self._dim:
+                raise _Mismatch("model or dimension changed")
+            deleted = _deleted_since(session, manifest.last_deletion_id or 0)
+            rows, ids, vectors = _read_rows(
+                session, self._model, self._dim, above=manifest.last_passage_id or 0
+            )
+            present = current.table.ids[np.isin(current.table.ids, deleted)]
+            if not present.size and not rows:
+                self._check_count(session, current)
+                return current
+            # The dense index is updated in place under its own lock; a reader that meets a
+            # passage id the table does not know yet simply skips it.
+            dense = current.dense
+            if present.size:
+                dense.remove(present)
+            if ids.size:
+                dense.add(ids, vectors)
+            if dense.tombstones > self._config.rebuild_tombstone_share * max(len(dense), 1):
+                return self.rebuild(session)
+            table = current.table.updated(rows, present.tolist())
+            index_set = IndexSet(
+                dense=dense,
+                lexical=_build_lexical(session, self._model),
+                table=table,
+                manifest=self._manifest(table.ids, _last_deletion_id(session)),
+            )
+            self._check_count(session, index_set)
+            self._save(index_set)
+            self._current = index_set
+            return index_set
+
+    def check_saved(self, session: Session) -> DriftReport:
+        """Compare the store's passage ids with the *saved* indexes, changing nothing."""
+        store_ids = set(
+            session.scalars(select(Passage.id).where(Passage.embedding_model == self._model))
+        )
+        pointer = self._folder / "CURRENT"
+        indexed: set[int] = set()
+        model_matches = not store_ids
+        if pointer.exists():
+            generation = self._folder / pointer.read_text(encoding="utf-8").strip()
+            manifest = load_manifest(generation)
+            indexed = set(DenseIndex.load(generation / "dense").ids().tolist())
+            model_matches = manifest.model == self._model and manifest.dim == self._dim
+        return DriftReport(
+            store_passages=len(store_ids),
+            indexed_passages=len(indexed),
+            missing=len(store_ids - indexed),
+            extra=len(indexed - store_ids),
+            model_matches=model_matches,
+        )
+
+    def _check_count(self, session: Session, index_set: IndexSet) -> None:
+        count = session.scalar(
+            select(func.count()).select_from(Passage).where(Passage.embedding_model == self._model)
+        )
+        if int(count or 0) != len(index_set.table):
+            raise _Mismatch(f"store has {count} passages, index {len(index_set.table)}")
+
+    def _manifest(self, ids: NDArray[np.int64], last_deletion_id: int) -> IndexManifest:
+        return build_manifest(
+            HYBRID_INDEX,
+            model=self._model,
+            dim=self._dim,
+            ids=ids,
+            last_deletion_id=last_deletion_id,
+        )
+
+    def _save(self, index_set: IndexSet) -> None:
+        """Write a new generation folder, then point ``CURRENT`` at it atomically."""
+        self._folder.mkdir(parents=True, exist_ok=True)
+        generation = self._folder / f"gen-{uuid.uuid4().hex[:12]}"
+        index_set.dense.save(generation / "dense")
+        index_set.lexical.save(generation / "lexical")
+        save_manifest(generation, index_set.manifest)
+        pointer = self._folder / "CURRENT.tmp"
+        pointer.write_text(generation.name, encoding="utf-8")
+        os.replace(pointer, self._folder / "CURRENT")
+        for old in self._folder.glob("gen-*"):
+            if old.name != generation.name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _load_saved(self, session: Session) -> IndexSet | None:
+        """Load the saved generation if the store still holds what its manifest describes.
+
+        The passage metadata is read back from the store (the source of truth): the ids at or
+        below the manifest's high-water mark, plus those deleted since, must give the
+        manifest's checksum; otherwise ``None`` (the caller rebuilds).
+        """
+        pointer = self._folder / "CURRENT"
+        if not pointer.exists():
+            return None
+        generation = self._folder / pointer.read_text(encoding="utf-8").strip()
+        try:
+            manifest = load_manifest(generation)
+            dense = DenseIndex.load(generation / "dense")
+            lexical = LexicalIndex.load(generation / "lexical")
+        except Exception:
+            logger.warning("saved indexes unreadable; they will be rebuilt", exc_info=True)
+            return None
+        if manifest.model != self._model or manifest.dim != self._dim:
+            return None
+        upto = manifest.last_passage_id or 0
+        rows = _read_rows(session, self._model, self._dim, upto=upto)[0]
+        deleted = _deleted_since(session, manifest.last_deletion_id or 0)
+        if any(d <= upto for d in deleted):
+            return None  # passages deleted since the save: rebuild rather than patch
+        table = PassageTable(rows)
+        if compute_ids_checksum(table.ids) != manifest.ids_checksum:
+            return None
+        return IndexSet(dense=dense, lexical=lexical, table=table, manifest=manifest)
+
+
+class _Mismatch(Exception):
+    """The loaded indexes do not describe the store."""

@@ -1,0 +1,220 @@
+"""Search over a small store (hashing embedder) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.config import SearchConfig
+from synth.engine import Engine
+from synth.errors import NotFoundError, SearchFilterError
+from synth.search.query import SearchQuery, Viewer
+from synth.search.service import search_entries, similar_entries
+from synth.services.ingest import ingest_records
+from synth.types import EntryRecord, SourceRef, build_entry_record
+from synth.engine import build_engine
+from tests.conftest import HashingEmbedder
+
+ENTRIES = [
+    (
+        "a1",
+        "falls-prevention",
+        "westmoor-hospital",
+        "public",
+        "Night huddles cut falls on ward seven",
+    ),
+    (
+        "a2",
+        "falls-prevention",
+        "westmoor-hospital",
+        "public",
+        "Huddles at night: staff spotted risk early",
+    ),
+    ("a3", "falls-prevention", "westmoor-hospital", "public", "Night huddle timing moved to ten"),
+    (
+        "b1",
+        "maternity",
+        "eastbridge-maternity-unit",
+        "public",
+        "Safety huddles on the labour ward at night",
+    ),
+    (
+        "b2",
+        "maternity",
+        "eastbridge-maternity-unit",
+        "network",
+        "Huddle notes shared with the night team",
+    ),
+    (
+        "c1",
+        "mental-health",
+        "lowther-mental-health-services",
+        "private",
+        "Night huddles on the acute ward",
+    ),
+    (
+        "d1",
+        "care-at-home",
+        "hillcrest-home-support",
+        "public",
+        "Hydration prompts at every home visit",
+    ),
+]
+
+
+def records() -> list[EntryRecord]:
+    return [
+        build_entry_record(
+            {
+                "id": i,
+                "kind": "story",
+                "title": body,
+                "body": body + ". " + body.lower() + ".",
+                "network": net,
+                "organisation": org,
+                "visibility": vis,
+                "occurred_on": f"2025-0{n % 9 + 1}-01",
+                "tags": ["huddles"] if "uddle" in body else [],
+            },
+            source=SourceRef(file="t.jsonl", line=n),
+        )
+        for n, (i, net, org, vis, body) in enumerate(ENTRIES, 1)
+    ]
+
+
+@pytest.fixture
+def loaded(fake_engine: Engine) -> Engine:
+    ingest_records(fake_engine, records())
+    return fake_engine
+
+
+def run(engine: Engine, viewer: Viewer = Viewer.operator(), **kw: object) -> list[str]:
+    query = SearchQuery(**{"text": "night huddles", **kw})  # type: ignore[arg-type]
+    with engine.sessions() as session:
+        hits = search_entries(
+            session,
+            engine.open_indexes(),
+            engine.embedder,
+            query,
+            viewer=viewer,
+            config=engine.config.search,
+        )
+    ids = {h.entry_id: h for h in hits}
+    with engine.sessions() as session:
+        from models import Entry
+
+        return [session.get(Entry, i).external_id for i in ids]  # type: ignore[union-attr]
+
+
+def test_search_finds_and_highlights(loaded: Engine) -> None:
+    query = SearchQuery(text="night huddles", per_organisation=0)
+    with loaded.sessions() as session:
+        hits = search_entries(
+            session,
+            loaded.open_indexes(),
+            loaded.embedder,
+            query,
+            viewer=Viewer.operator(),
+            config=loaded.config.search,
+        )
+    assert "d1" not in [h.title for h in hits][:5]
+    top = hits[0]
+    assert top.passage.highlights
+    assert {p.lower() for p in top.why} & {"night huddles", "huddles", "night", "huddle"}
+    body_slice = top.passage.text[top.passage.highlights[0][0] : top.passage.highlights[0][1]]
+    assert body_slice.lower().startswith(("night", "huddle"))
+    assert top.links["similar"].endswith("/similar")
+
+
+def test_visibility_limits_what_anonymous_and_members_see(loaded: Engine) -> None:
+    anonymous = run(loaded, Viewer.anonymous(), per_organisation=0)
+    assert "b2" not in anonymous and "c1" not in anonymous and "a1" in anonymous
+    member = run(loaded, Viewer(networks=frozenset({"maternity"})), per_organisation=0)
+    assert "b2" in member and "c1" not in member
+    staff = run(
+        loaded,
+        Viewer(organisations=frozenset({"lowther-mental-health-services"})),
+        per_organisation=0,
+    )
+    assert "c1" in staff
+
+
+def test_filters_apply_before_ranking(loaded: Engine) -> None:
+    assert set(run(loaded, networks=("maternity",), k=5)) == {"b1", "b2"}
+    assert "a1" not in run(loaded, exclude_network="falls-prevention", per_organisation=0)
+    assert run(loaded, kinds=("pdsa",)) == []
+    assert set(run(loaded, tags=("huddles",), per_organisation=0)) == {
+        "a1",
+        "a2",
+        "a3",
+        "b1",
+        "b2",
+        "c1",
+    }
+    with pytest.raises(SearchFilterError, match="unknown network 'nope'"):
+        run(loaded, networks=("nope",))
+
+
+def test_per_organisation_cap_spreads_teams(loaded: Engine) -> None:
+    capped = run(loaded, k=4, per_organisation=1, mode="bm25")
+    assert len(capped) == 4 and capped[1:3] != ["a2", "a3"]
+    first_three = capped[:3]
+    assert len({i[0] for i in first_three}) == 3
+
+
+def test_similar_excludes_itself(loaded: Engine) -> None:
+    with loaded.sessions() as session:
+        from sqlalchemy import select
+
+        from models import Entry
+
+        a1 = session.scalars(select(Entry.id).where(Entry.external_id == "a1")).one()
+        hits = similar_entries(
+            session,
+            loaded.open_indexes(),
+            a1,
+            viewer=Viewer.operator(),
+            config=SearchConfig(per_organisation=0),
+            k=3,
+        )
+        assert a1 not in [h.entry_id for h in hits] and hits
+        other = similar_entries(
+            session,
+            loaded.open_indexes(),
+            a1,
+            viewer=Viewer.operator(),
+            config=SearchConfig(),
+            k=3,
+            exclude_same_network=True,
+        )
+        assert all(h.network != "falls-prevention" for h in other)
+        c1 = session.scalars(select(Entry.id).where(Entry.external_id == "c1")).one()
+        with pytest.raises(NotFoundError):
+            similar_entries(
+                session, loaded.open_indexes(), c1, viewer=Viewer.anonymous(), config=SearchConfig()
+            )
+
+
+def test_indexes_follow_updates_and_survive_restart(loaded: Engine) -> None:
+    changed = build_entry_record(
+        {
+            "id": "d1",
+            "kind": "story",
+            "title": "Hydration",
+            "body": "Night huddles now include hydration.",
+            "network": "care-at-home",
+            "organisation": "hillcrest-home-support",
+            "visibility": "public",
+        },
+        source=SourceRef(file="t.jsonl", line=9),
+    )
+    ingest_records(loaded, [changed])
+    assert "d1" in run(loaded, per_organisation=0, k=10)
+    with loaded.sessions() as session:
+        assert loaded.search_indexes.check_saved(session).ok
+    folder = loaded.search_indexes._folder
+    generation = (folder / "CURRENT").read_text()
+    restarted = build_engine(loaded.config)
+    restarted.__dict__["embedder"] = HashingEmbedder()
+    assert "d1" in run(restarted, per_organisation=0, k=10)
+    assert (folder / "CURRENT").read_text() == generation  # loaded, not rebuilt
+    restarted.close()
