@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from synth.config import SearchConfig
-from synth.engine import Engine
+from synth.engine import Engine, build_engine
 from synth.errors import NotFoundError, SearchFilterError
 from synth.search.query import SearchQuery, Viewer
 from synth.search.service import search_entries, similar_entries
 from synth.services.ingest import ingest_records
 from synth.types import EntryRecord, SourceRef, build_entry_record
-from synth.engine import build_engine
 from tests.conftest import HashingEmbedder
 
 ENTRIES = [
@@ -87,7 +86,10 @@ def loaded(fake_engine: Engine) -> Engine:
     return fake_engine
 
 
-def run(engine: Engine, viewer: Viewer = Viewer.operator(), **kw: object) -> list[str]:
+OPERATOR = Viewer.operator()
+
+
+def run(engine: Engine, viewer: Viewer = OPERATOR, **kw: object) -> list[str]:
     query = SearchQuery(**{"text": "night huddles", **kw})  # type: ignore[arg-type]
     with engine.sessions() as session:
         hits = search_entries(
