@@ -15,7 +15,9 @@ from synth.config import (
     DedupeConfig,
     EmbeddingConfig,
     EngineConfig,
+    IndexConfig,
     RedactionConfig,
+    SearchConfig,
 )
 
 __all__ = ["DEV_PSEUDONYM_KEY", "Settings", "get_settings"]
@@ -50,6 +52,8 @@ class Settings(BaseSettings):
         RedactionConfig(), description="Personal-data redaction (SYNTH_REDACTION__*)."
     )
     dedupe: DedupeConfig = Field(DedupeConfig(), description="Near duplicates (SYNTH_DEDUPE__*).")
+    index: IndexConfig = Field(IndexConfig(), description="Search indexes (SYNTH_INDEX__*).")
+    search: SearchConfig = Field(SearchConfig(), description="Hybrid search (SYNTH_SEARCH__*).")
     pseudonym_key: SecretStr = Field(
         SecretStr(DEV_PSEUDONYM_KEY),
         description="Secret key for author pseudonyms (HMAC). Required outside dev.",
@@ -75,6 +79,8 @@ class Settings(BaseSettings):
             chunk=self.chunk,
             redaction=self.redaction,
             dedupe=self.dedupe,
+            index=self.index,
+            search=self.search,
             pseudonym_key=self.pseudonym_key.get_secret_value(),
         )
 

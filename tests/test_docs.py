@@ -11,6 +11,8 @@ from api.cli import app
 from api.settings import Settings
 from corpus import available_formats
 from synth.embedding import EMBEDDERS
+from synth.index.dense import DENSE_INDEX_KINDS
+from synth.index.lexical import TOKENIZERS
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -31,7 +33,7 @@ def test_every_setting_is_documented(variable: str) -> None:
     assert f"`{variable}`" in README
 
 
-@pytest.mark.parametrize("name", sorted(EMBEDDERS))
+@pytest.mark.parametrize("name", sorted([*EMBEDDERS, *DENSE_INDEX_KINDS, *TOKENIZERS]))
 def test_every_registry_name_is_documented(name: str) -> None:
     assert f"`{name}`" in README
 
@@ -42,8 +44,11 @@ def test_every_format_is_documented(fmt: str) -> None:
 
 
 def test_every_cli_command_is_documented() -> None:
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]  # type: ignore[union-attr]
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        names += [f"{group.name} {c.name}" for c in sub.registered_commands]  # type: ignore[union-attr]
+    for name in names:
         assert f"`synth {name}" in README, name
 
 

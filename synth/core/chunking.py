@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Chunk", "build_chunks", "count_words"]
+__all__ = ["Chunk", "build_chunks", "count_words", "fit_chunks_to_window"]
 
 _WORD = re.compile(r"\S+")
 
@@ -112,3 +112,40 @@ def build_chunks(
         Chunk(ordinal=i, start=g[0][0], end=g[-1][1], text=text[g[0][0] : g[-1][1]])
         for i, g in enumerate(groups)
     ]
+
+
+def fit_chunks_to_window(
+    text: str,
+    sentences: Sequence[tuple[int, int]],
+    chunks: Sequence[Chunk],
+    token_counts: Sequence[int],
+    *,
+    max_tokens: int,
+) -> list[Chunk]:
+    """Re-chunk passages whose word-piece count exceeds ``max_tokens``, at sentence bounds.
+
+    Word counts are a proxy; technical text (numbers, drug names) can need 1.7 word pieces a
+    word, so a passage within ``max_words`` may still overflow the model's window. Such a
+    passage is packed again from its own sentences with a word budget scaled by
+    ``max_tokens / tokens`` (10 % margin). Ordinals are renumbered.
+
+    Example:
+        >>> body = "Aa bb cc. Dd ee ff."
+        >>> spans = [(0, 9), (10, 19)]
+        >>> chunks = build_chunks(body, spans, target_words=6, max_words=6)
+        >>> [c.text for c in fit_chunks_to_window(body, spans, chunks, [12], max_tokens=8)]
+        ['Aa bb cc.', 'Dd ee ff.']
+    """
+    fitted: list[Chunk] = []
+    for chunk, tokens in zip(chunks, token_counts, strict=True):
+        if tokens <= max_tokens:
+            fitted.append(chunk)
+            continue
+        inner = [(s, e) for s, e in sentences if s >= chunk.start and e <= chunk.end]
+        budget = max(5, int(count_words(chunk.text) * max_tokens / tokens * 0.9))
+        fitted.extend(
+            build_chunks(
+                text, inner or [(chunk.start, chunk.end)], target_words=budget, max_words=budget
+            )
+        )
+    return [Chunk(i, c.start, c.end, c.text) for i, c in enumerate(fitted)]

@@ -28,6 +28,7 @@ from synth.errors import ConfigError
 from synth.index.manifest import IndexMismatchError, write_atomically
 
 __all__ = [
+    "DEFAULT_TOKENIZER",
     "LEXICAL_BM25",
     "TOKENIZERS",
     "Bm25Params",
@@ -211,10 +212,8 @@ class LexicalIndex:
                 return []
             mask = None
             if allowed is not None:
-                wanted = (
-                    np.fromiter(allowed, dtype=np.int64) if isinstance(allowed, set) else allowed
-                )
-                mask = np.isin(ids, np.asarray(wanted, dtype=np.int64)).astype(np.float32)
+                wanted = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+                mask = np.isin(ids, wanted).astype(np.float32)
             results = retriever.retrieve(
                 [terms], k=min(k, ids.size), show_progress=False, weight_mask=mask
             )

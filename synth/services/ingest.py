@@ -157,6 +157,7 @@ def ingest_records(
             config=engine.config,
             splitter=engine.splitter,
             person_finder=engine.person_finder,
+            window=(engine.embedder.count_tokens, engine.embedder.max_tokens),
         )
         with engine.sessions.begin() as session:
             _store_batch(session, engine, prepared, report, pool)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from synth.config import EngineConfig
-from synth.core.chunking import Chunk, build_chunks
+from synth.core.chunking import Chunk, build_chunks, fit_chunks_to_window
 from synth.core.dedupe import compute_content_hash
 from synth.core.normalise import normalise_text
 from synth.core.pseudonym import pseudonymise_author
@@ -93,6 +93,7 @@ def prepare_entries(
     config: EngineConfig,
     splitter: SentenceSplitter,
     person_finder: PersonFinder | None,
+    window: tuple[Callable[[Sequence[str]], list[int]], int] | None = None,
 ) -> list[PreparedEntry]:
     """Normalise, redact and chunk a batch of records.
 
@@ -101,6 +102,8 @@ def prepare_entries(
         config: Redaction, chunking and pseudonymisation settings.
         splitter: Sentence boundaries for chunking.
         person_finder: NER for names, or ``None`` to skip name redaction.
+        window: The embedder's word-piece counter and window; passages that overflow it
+            are split again at sentence boundaries.
 
     Returns:
         One prepared entry per record, in order.
@@ -118,6 +121,10 @@ def prepare_entries(
             max_words=chunk.max_words,
             overlap_sentences=chunk.overlap_sentences,
         )
+        if window is not None and chunks:
+            count_tokens, limit = window
+            counts = count_tokens([c.text for c in chunks])
+            chunks = fit_chunks_to_window(item.body, spans, chunks, counts, max_tokens=limit)
         prepared.append(
             PreparedEntry(
                 record=record,

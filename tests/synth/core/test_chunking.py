@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.core.chunking import build_chunks, count_words
+from synth.core.chunking import build_chunks, count_words, fit_chunks_to_window
 from synth.sentences import SpacySentenceSplitter
 
 SPLITTER = SpacySentenceSplitter()
@@ -73,3 +73,16 @@ def test_chunks_map_back_to_the_body(parts: list[str], target: int, overlap: int
     covered = {i for c in chunks for i in range(c.start, c.end)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+
+
+def test_overflowing_passages_are_split_at_sentences() -> None:
+    text = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota. Kappa lambda mu."
+    spans = SPLITTER.split([text])[0]
+    chunks = build_chunks(text, spans, target_words=12, max_words=12)
+    assert len(chunks) == 1
+    fitted = fit_chunks_to_window(text, spans, chunks, [40], max_tokens=20)
+    assert [c.ordinal for c in fitted] == list(range(len(fitted)))
+    assert len(fitted) >= 2
+    assert all(text[c.start : c.end] == c.text for c in fitted)
+    assert " ".join(c.text for c in fitted) == text
+    assert fit_chunks_to_window(text, spans, chunks, [20], max_tokens=20) == chunks

@@ -1,0 +1,195 @@
+"""Search latency and index build time at 10k and 100k passages, against the bare libraries.
+
+    python bench/search.py [--source var/eval/scifact-*/store.db] [--queries 500] [--json out.json]
+
+Source: the passages and stored embeddings of a store made by
+``synth eval retrieval --dataset ../shared/data/scifact`` (real SciFact passages, real
+all-MiniLM-L6-v2 vectors). The 10k point uses them as they are; the 100k point repeats them
+ten times, each copy's vector jittered (Gaussian noise, sigma 0.02, re-normalised) and its
+text kept — so the dense index holds 100k distinct near-real vectors (synthetic padding, as
+said) and BM25 holds 100k real-text passages. Queries are SciFact queries, embedded inside
+each timed call. Each point: index build from stored embeddings, then p50/p99 of in-process
+``search_entries`` (query embedding, filters, fusion, aggregation, highlighting) against
+``encode + one FAISS search + one bm25s query`` for the same queries in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+from sqlalchemy import create_engine, insert, select, text
+
+from models import Entry, Network, Organisation, Passage
+from synth.config import EmbeddingConfig, EngineConfig
+from synth.embedding import SentenceTransformerEmbedder
+from synth.engine import build_engine
+from synth.search.query import SearchQuery, Viewer
+from synth.search.service import search_entries
+from synth.store import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ROOT.parent / "shared" / "data" / "scifact" / "queries.jsonl"
+
+
+def read_source(path: Path) -> tuple[list[str], np.ndarray]:
+    """Return passage texts and vectors from a store."""
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        rows = conn.execute(select(Passage.text, Passage.embedding).order_by(Passage.id)).all()
+    engine.dispose()
+    vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+    return [r[0] for r in rows], vectors.astype(np.float32)
+
+
+def fill_store(url: str, texts: list[str], vectors: np.ndarray, model: str) -> None:
+    """Write ``texts``/``vectors`` as passages of entries (2 per entry, 20 organisations)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Network), [{"slug": "bench", "name": "Bench"}])
+        conn.execute(
+            insert(Organisation), [{"slug": f"org-{i}", "name": f"Org {i}"} for i in range(20)]
+        )
+        entries = [
+            {
+                "kind": "evaluation",
+                "title": f"entry {i}",
+                "body": texts[2 * i],
+                "fields": {},
+                "network_id": 1,
+                "organisation_id": 1 + i % 20,
+                "visibility": "public",
+                "content_hash": f"h{i}",
+                "redactions": {},
+            }
+            for i in range((len(texts) + 1) // 2)
+        ]
+        for start in range(0, len(entries), 5000):
+            conn.execute(insert(Entry), entries[start : start + 5000])
+        rows = [
+            {
+                "entry_id": 1 + i // 2,
+                "ordinal": i % 2,
+                "text": t,
+                "start": 0,
+                "end": len(t),
+                "text_hash": f"t{i}",
+                "embedding": v.astype("<f4").tobytes(),
+                "embedding_model": model,
+                "embedding_dim": vectors.shape[1],
+            }
+            for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+        ]
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(Passage), rows[start : start + 5000])
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile in milliseconds."""
+    return float(np.percentile(np.asarray(values) * 1000, q))
+
+
+def measure(
+    texts: list[str], vectors: np.ndarray, embedder: SentenceTransformerEmbedder, queries: list[str]
+) -> dict[str, float | str | int]:
+    """Build a store and its indexes; time product search and the bare libraries."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = EngineConfig(database_url=f"sqlite:///{tmp}/bench.db", data_dir=tmp)
+        engine = build_engine(config)
+        migrate(engine.db)
+        fill_store(config.database_url, texts, vectors, embedder.name)
+        engine.__dict__["embedder"] = embedder
+        with engine.sessions() as session:
+            start = time.perf_counter()
+            indexes = engine.search_indexes.rebuild(session)
+            build = time.perf_counter() - start
+        ours, bare = [], []
+        depth = config.search.depth
+        with engine.sessions() as session:
+            for q in queries[:20]:  # warm up
+                search_entries(
+                    session,
+                    indexes,
+                    embedder,
+                    SearchQuery(text=q),
+                    viewer=Viewer.operator(),
+                    config=config.search,
+                )
+            for q in queries:
+                t0 = time.perf_counter()
+                search_entries(
+                    session,
+                    indexes,
+                    embedder,
+                    SearchQuery(text=q),
+                    viewer=Viewer.operator(),
+                    config=config.search,
+                )
+                t1 = time.perf_counter()
+                vector = embedder.encode([q])[0]
+                indexes.dense.search(vector, depth)
+                indexes.lexical.search(q, depth)
+                t2 = time.perf_counter()
+                ours.append(t1 - t0)
+                bare.append(t2 - t1)
+        kind = indexes.dense.kind
+        engine.close()
+    return {
+        "passages": len(texts),
+        "dense_index": kind,
+        "build_s": round(build, 2),
+        "search_p50_ms": round(percentile(ours, 50), 2),
+        "search_p99_ms": round(percentile(ours, 99), 2),
+        "bare_p50_ms": round(percentile(bare, 50), 2),
+        "bare_p99_ms": round(percentile(bare, 99), 2),
+        "ratio_p50": round(statistics.median(ours) / statistics.median(bare), 3),
+    }
+
+
+def jitter(texts: list[str], vectors: np.ndarray, copies: int) -> tuple[list[str], np.ndarray]:
+    """Repeat passages ``copies`` times with jittered, re-normalised vectors."""
+    rng = np.random.default_rng(7)
+    blocks = [vectors]
+    for _ in range(copies - 1):
+        noisy = vectors + rng.normal(0, 0.02, vectors.shape).astype(np.float32)
+        blocks.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    return texts * copies, np.vstack(blocks).astype(np.float32)
+
+
+def main() -> None:
+    """Measure both points and print (and optionally save) the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    source = args.source or Path(sorted(glob.glob(str(ROOT / "var/eval/scifact-*/store.db")))[0])
+    texts, vectors = read_source(source)
+    queries = [json.loads(line)["text"] for line in QUERIES.read_text().splitlines()]
+    queries = queries[: args.queries]
+    embedder = SentenceTransformerEmbedder(EmbeddingConfig())
+    small = 10_000
+    result = {
+        "10k": measure(texts[:small], vectors[:small], embedder, queries),
+        "100k": measure(*jitter(texts[:small], vectors[:small], 10), embedder, queries),
+    }
+    out = json.dumps(result, indent=2)
+    sys.stdout.write(out + "\n")
+    if args.json:
+        args.json.write_text(out)
+
+
+if __name__ == "__main__":
+    main()
