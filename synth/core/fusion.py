@@ -100,12 +100,11 @@ def convex(
     *,
     normalisation: Normalisation = "minmax",
 ) -> list[Scored]:
-    """Fuse two scored lists as ``alpha * dense + (1 - alpha) * lexical`` after normalising each.
+    """Fuse two lists as ``alpha * dense + (1 - alpha) * lexical`` after normalising each.
 
-    Each list is normalised on its own (min-max to [0, 1], or z-score). A document missing
-    from a list takes that list's minimum normalised score (0 under min-max, where a list of
-    equal scores maps to 1). Equal fused scores are ordered by the reciprocal ranks of the
-    documents in the two lists, then by id.
+    Each list is normalised on its own (min-max to [0, 1], where equal scores map to 1; or
+    z-score). A document missing from a list takes the list's minimum (0 under min-max).
+    Equal fused scores are ordered by reciprocal-rank evidence, then by id.
 
     Args:
         dense: (id, score) from the dense index.
@@ -131,7 +130,6 @@ def convex(
         i: alpha * first.get(i, floor_1) + (1.0 - alpha) * second.get(i, floor_2)
         for i in first.keys() | second.keys()
     }
-    # Equal fused scores are ordered by reciprocal-rank evidence, then by id.
     evidence = dict(rrf(lists, k=0))
     return sorted(fused.items(), key=lambda item: (-item[1], -evidence[item[0]], item[0]))
 
@@ -143,11 +141,10 @@ def aggregate_passages(
     method: Literal["max", "max+decay"] = "max",
     decay: float = 0.1,
 ) -> list[Scored]:
-    """Score documents from the scores of their passages.
+    """Score documents from their passages: the best one, or with a bonus for more matches.
 
-    ``"max"`` keeps the best passage. ``"max+decay"`` adds a bonus for further matching
-    passages: ``s1 + decay * s2 + decay**2 * s3 + ...`` over the document's passage scores
-    in decreasing order, counting only positive scores in the bonus.
+    ``"max+decay"`` gives ``s1 + decay * s2 + decay**2 * s3 + ...`` over a document's passage
+    scores in decreasing order, where only positive scores add a bonus.
 
     Args:
         scored_passages: (passage id, score) pairs.
@@ -172,17 +169,14 @@ def aggregate_passages(
         raise ValueError(f"decay must be in [0, 1), not {decay}")
     by_doc: dict[int, list[float]] = {}
     for passage_id, score in _ranked(scored_passages):
-        try:
-            by_doc.setdefault(passage_to_doc[passage_id], []).append(score)
-        except KeyError:
-            raise ValueError(f"passage {passage_id} has no document") from None
-    if method == "max":
-        return _sorted({doc: scores[0] for doc, scores in by_doc.items()})
-    return _sorted(
-        {
-            doc: math.fsum(
-                [scores[0]] + [max(s, 0.0) * decay**n for n, s in enumerate(scores[1:], 1)]
-            )
-            for doc, scores in by_doc.items()
-        }
-    )
+        if passage_id not in passage_to_doc:
+            raise ValueError(f"passage {passage_id} has no document")
+        by_doc.setdefault(passage_to_doc[passage_id], []).append(score)
+    rate = decay if method == "max+decay" else 0.0
+    return _sorted({doc: _decayed(scores, rate) for doc, scores in by_doc.items()})
+
+
+def _decayed(scores: list[float], decay: float) -> float:
+    """Return ``s1 + sum(decay**n * max(s_n+1, 0))`` over scores in decreasing order."""
+    bonus = [max(s, 0.0) * decay**n for n, s in enumerate(scores[1:], 1)] if decay else []
+    return math.fsum([scores[0], *bonus])

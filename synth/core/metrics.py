@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Literal
 
-__all__ = ["Qrels", "Run", "mrr_at_k", "ndcg_at_k", "per_query", "recall_at_k"]
+__all__ = ["Measure", "Qrels", "Run", "mrr_at_k", "ndcg_at_k", "per_query", "recall_at_k"]
 
 #: Query id -> document id -> score.
 Run = Mapping[str, Mapping[str, float]]
 #: Query id -> document id -> relevance grade (0 = judged not relevant).
 Qrels = Mapping[str, Mapping[str, int]]
 
+#: A measure :func:`per_query` computes.
+Measure = Literal["ndcg", "recall", "mrr"]
 _Measure = Callable[[list[str], Mapping[str, int], int], float]
 
 
@@ -52,7 +55,7 @@ def _mrr(ranked: list[str], judged: Mapping[str, int], _k: int) -> float:
     return 0.0
 
 
-def per_query(run: Run, qrels: Qrels, k: int, measure: str) -> dict[str, float]:
+def per_query(run: Run, qrels: Qrels, k: int, measure: Measure) -> dict[str, float]:
     """Return one measure per judged query.
 
     Args:

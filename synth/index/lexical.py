@@ -101,6 +101,7 @@ TOKENIZERS: dict[str, Callable[[], Tokenizer]] = {
         "synth.tokenizer.en.snowball.v1", stem=True
     ),
 }
+#: Snowball stemming: nDCG@10 0.695 against 0.665 unstemmed on SciFact TRAIN (BM25 0.9/0.4).
 DEFAULT_TOKENIZER = "synth.tokenizer.en.snowball.v1"
 
 
@@ -120,9 +121,13 @@ def build_tokenizer(name: str) -> Tokenizer:
 
 @dataclass(frozen=True, slots=True)
 class Bm25Params:
-    """BM25 term-frequency saturation ``k1`` and length normalisation ``b`` (Lucene variant)."""
+    """BM25 term-frequency saturation ``k1`` and length normalisation ``b`` (Lucene variant).
 
-    k1: float = 0.9
+    The defaults were best on SciFact TRAIN over k1 0.6–2.1 x b 0.3–0.75, for whole abstracts
+    and for title-prefixed passages alike (bench/scifact_tuning.py).
+    """
+
+    k1: float = 1.5
     b: float = 0.4
 
 

@@ -63,6 +63,6 @@ def test_query_missing_from_run_scores_zero() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="measure"):
-        per_query(RUN, QRELS, 10, "map")
+        per_query(RUN, QRELS, 10, "map")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must"):
         ndcg_at_k(RUN, QRELS, 0)
