@@ -93,8 +93,11 @@ class IndexConfig(_Frozen):
 class SearchConfig(_Frozen):
     """Hybrid retrieval defaults (chosen on SciFact train; see docs/benchmarks.md)."""
 
-    fusion: Literal["rrf", "convex"] = Field("rrf", description="How dense and BM25 lists fuse.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    fusion: Literal["rrf", "convex"] = Field("convex", description="How dense and BM25 lists fuse.")
+    normalisation: Literal["zscore", "minmax"] = Field(
+        "zscore", description="Convex fusion: how each list's scores are normalised."
+    )
+    rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant.")
     alpha: float = Field(0.5, ge=0, le=1, description="Convex fusion: weight of the dense list.")
     depth: int = Field(100, ge=10, le=2000, description="Passages taken from each list to fuse.")
     per_organisation: int = Field(

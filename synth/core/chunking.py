@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Chunk", "build_chunks", "count_words", "fit_chunks_to_window"]
+__all__ = ["Chunk", "build_chunks", "count_words", "fit_chunks_to_window", "with_title"]
 
 _WORD = re.compile(r"\S+")
 
@@ -149,3 +149,19 @@ def fit_chunks_to_window(
             )
         )
     return [Chunk(i, c.start, c.end, c.text) for i, c in enumerate(fitted)]
+
+
+def with_title(title: str, text: str) -> str:
+    """Return the text a passage is embedded and BM25-indexed as: its entry's title first.
+
+    The title gives a passage its context ("what is this about?"); on SciFact train queries it
+    raised dense nDCG@10 from 0.662 to 0.677 (docs/benchmarks.md).
+
+    Example:
+        >>> with_title("Night huddles", "Falls fell."), with_title("Why?", "Because.")
+        ('Night huddles. Falls fell.', 'Why? Because.')
+    """
+    title = title.strip()
+    if not title:
+        return text
+    return f"{title} {text}" if title[-1] in ".?!" else f"{title}. {text}"

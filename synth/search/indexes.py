@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models import Entry, Passage, PassageDeletion
 from synth.config import IndexConfig
+from synth.core.chunking import with_title
 from synth.index.dense import DenseIndex, build_dense_index
 from synth.index.lexical import LexicalIndex
 from synth.index.manifest import (
@@ -129,12 +130,13 @@ def _read_rows(
 
 def _build_lexical(session: Session, model: str) -> LexicalIndex:
     rows = session.execute(
-        select(Passage.id, Passage.text)
+        select(Passage.id, Passage.text, Entry.title)
+        .join(Entry, Entry.id == Passage.entry_id)
         .where(Passage.embedding_model == model)
         .order_by(Passage.id)
     ).all()
     ids = np.asarray([r.id for r in rows], dtype=np.int64)
-    return LexicalIndex().build(ids, [r.text for r in rows])
+    return LexicalIndex().build(ids, [with_title(r.title, r.text) for r in rows])
 
 
 def _last_deletion_id(session: Session) -> int:

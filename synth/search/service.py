@@ -96,7 +96,7 @@ def _fuse(
     if not dense or not lexical:
         return dense or lexical
     if config.fusion == "convex":
-        return convex(dense, lexical, alpha=config.alpha)
+        return convex(dense, lexical, alpha=config.alpha, normalisation=config.normalisation)
     return rrf([dense, lexical], k=config.rrf_k)
 
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from models import Entry
+from synth.core.chunking import with_title
 from synth.core.dedupe import compute_entry_vector, find_near_duplicates
 from synth.engine import Engine
 from synth.errors import IngestError
@@ -194,7 +195,7 @@ def _store_batch(
         writer.reserve_hash(item.content_hash)
     if not pending:
         return
-    texts = [c.text for item, _ in pending for c in item.chunks]
+    texts = [with_title(item.title, c.text) for item, _ in pending for c in item.chunks]
     embedded = embed_with_cache(session, engine.embedder, texts)
     report.embedded += embedded.encoded
     report.embedding_cache_hits += embedded.cache_hits

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from synth.config import EngineConfig
-from synth.core.chunking import Chunk, build_chunks, fit_chunks_to_window
+from synth.core.chunking import Chunk, build_chunks, fit_chunks_to_window, with_title
 from synth.core.dedupe import compute_content_hash
 from synth.core.normalise import normalise_text
 from synth.core.pseudonym import pseudonymise_author
@@ -123,7 +123,7 @@ def prepare_entries(
         )
         if window is not None and chunks:
             count_tokens, limit = window
-            counts = count_tokens([c.text for c in chunks])
+            counts = count_tokens([with_title(item.title, c.text) for c in chunks])
             chunks = fit_chunks_to_window(item.body, spans, chunks, counts, max_tokens=limit)
         prepared.append(
             PreparedEntry(

@@ -84,9 +84,12 @@ def test_same_text_is_never_embedded_twice(fake_engine: Engine) -> None:
     embedder = fake_engine.embedder
     ingest_records(fake_engine, [record()])
     calls = len(embedder.encoded)  # type: ignore[attr-defined]
-    ingest_records(fake_engine, [record(title="A new title")])  # same body, re-chunked
+    report = ingest_records(fake_engine, [record(tags=["nights"])])  # same text, new metadata
+    assert report.updated == 1
     assert len(embedder.encoded) == calls  # type: ignore[attr-defined]
     assert count(fake_engine, EmbeddingCacheItem) == calls
+    ingest_records(fake_engine, [record(title="A new title")])  # passages embed "title. text"
+    assert len(embedder.encoded) > calls  # type: ignore[attr-defined]
 
 
 def test_exact_duplicate_from_another_source_is_skipped(fake_engine: Engine) -> None:
