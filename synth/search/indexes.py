@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def _read_rows(
     return rows, ids, vectors
 
 
-def _build_lexical(session: Session, model: str) -> LexicalIndex:
+def _lexical_input(session: Session, model: str) -> tuple[NDArray[np.int64], list[str]]:
+    """Passage ids and the texts BM25 indexes ("title. passage")."""
     rows = session.execute(
         select(Passage.id, Passage.text, Entry.title)
         .join(Entry, Entry.id == Passage.entry_id)
@@ -136,7 +138,11 @@ def _build_lexical(session: Session, model: str) -> LexicalIndex:
         .order_by(Passage.id)
     ).all()
     ids = np.asarray([r.id for r in rows], dtype=np.int64)
-    return LexicalIndex().build(ids, [with_title(r.title, r.text) for r in rows])
+    return ids, [with_title(r.title, r.text) for r in rows]
+
+
+def _build_lexical(session: Session, model: str) -> LexicalIndex:
+    return LexicalIndex().build(*_lexical_input(session, model))
 
 
 def _last_deletion_id(session: Session) -> int:
@@ -181,17 +187,21 @@ class SearchIndexes:
         """Build every index from the stored embeddings and swap it in."""
         with self._lock:
             rows, ids, vectors = _read_rows(session, self._model, self._dim)
-            dense = build_dense_index(
-                ids,
-                vectors,
-                hnsw_threshold=self._config.hnsw_threshold,
-                m=self._config.hnsw_m,
-                ef_construction=self._config.ef_construction,
-                ef_search=self._config.ef_search,
-            )
+            lexical_ids, texts = _lexical_input(session, self._model)
+            # BM25 tokenising is Python; FAISS builds in C++ without the GIL: overlap them.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                lexical = pool.submit(LexicalIndex().build, lexical_ids, texts)
+                dense = build_dense_index(
+                    ids,
+                    vectors,
+                    hnsw_threshold=self._config.hnsw_threshold,
+                    m=self._config.hnsw_m,
+                    ef_construction=self._config.ef_construction,
+                    ef_search=self._config.ef_search,
+                )
             index_set = IndexSet(
                 dense=dense,
-                lexical=_build_lexical(session, self._model),
+                lexical=lexical.result(),
                 table=PassageTable(rows),
                 manifest=self._manifest(ids, _last_deletion_id(session)),
             )
