@@ -18,10 +18,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models import Entry, Passage, PassageDeletion
@@ -31,10 +32,11 @@ from synth.index.dense import DenseIndex, build_dense_index
 from synth.index.lexical import LexicalIndex
 from synth.index.manifest import (
     IndexManifest,
+    IndexMismatchError,
     build_manifest,
-    compute_ids_checksum,
     load_manifest,
     save_manifest,
+    verify_manifest,
 )
 from synth.search.passage_table import PassageRow, PassageTable
 
@@ -83,43 +85,42 @@ class DriftReport:
         }
 
 
-def _read_rows(
-    session: Session, model: str, dim: int, *, above: int = 0, upto: int | None = None
-) -> tuple[list[PassageRow], NDArray[np.int64], NDArray[np.float32]]:
-    """Read passage metadata and vectors of ``model`` with ``above < id <= upto``."""
+_METADATA = (
+    Passage.id,
+    Passage.entry_id,
+    Entry.network_id,
+    Entry.organisation_id,
+    Entry.project_id,
+    Entry.kind,
+    Entry.visibility,
+    Entry.occurred_on,
+)
+
+
+def _passages(model: str, *columns: Any, above: int = 0, upto: int | None = None) -> Select[Any]:
+    """Select ``columns`` of the passages of ``model`` with ``above < id <= upto``, by id."""
     query = (
-        select(
-            Passage.id,
-            Passage.entry_id,
-            Passage.embedding,
-            Entry.network_id,
-            Entry.organisation_id,
-            Entry.project_id,
-            Entry.kind,
-            Entry.visibility,
-            Entry.occurred_on,
-        )
+        select(*columns)
         .join(Entry, Entry.id == Passage.entry_id)
         .where(Passage.embedding_model == model, Passage.id > above)
         .order_by(Passage.id)
     )
-    if upto is not None:
-        query = query.where(Passage.id <= upto)
+    return query.where(Passage.id <= upto) if upto is not None else query
+
+
+def _read_metadata(session: Session, model: str, *, upto: int) -> list[PassageRow]:
+    """Read passage metadata only (no vectors) up to the passage id ``upto``."""
+    return [PassageRow(*r) for r in session.execute(_passages(model, *_METADATA, upto=upto))]
+
+
+def _read_rows(
+    session: Session, model: str, dim: int, *, above: int = 0
+) -> tuple[list[PassageRow], NDArray[np.int64], NDArray[np.float32]]:
+    """Read passage metadata and vectors of ``model`` with ids above ``above``."""
     rows, blobs = [], []
-    for r in session.execute(query):
-        rows.append(
-            PassageRow(
-                r.id,
-                r.entry_id,
-                r.network_id,
-                r.organisation_id,
-                r.project_id,
-                r.kind,
-                r.visibility,
-                r.occurred_on,
-            )
-        )
-        blobs.append(r.embedding)
+    for r in session.execute(_passages(model, *_METADATA, Passage.embedding, above=above)):
+        rows.append(PassageRow(*r[:-1]))
+        blobs.append(r[-1])
     ids = np.asarray([r.passage_id for r in rows], dtype=np.int64)
     vectors = (
         np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim).astype(np.float32)
@@ -131,12 +132,7 @@ def _read_rows(
 
 def _lexical_input(session: Session, model: str) -> tuple[NDArray[np.int64], list[str]]:
     """Passage ids and the texts BM25 indexes ("title. passage")."""
-    rows = session.execute(
-        select(Passage.id, Passage.text, Entry.title)
-        .join(Entry, Entry.id == Passage.entry_id)
-        .where(Passage.embedding_model == model)
-        .order_by(Passage.id)
-    ).all()
+    rows = session.execute(_passages(model, Passage.id, Passage.text, Entry.title)).all()
     ids = np.asarray([r.id for r in rows], dtype=np.int64)
     return ids, [with_title(r.title, r.text) for r in rows]
 
@@ -179,7 +175,7 @@ class SearchIndexes:
                 self._current = loaded
                 try:
                     return self.refresh(session)
-                except _Mismatch as exc:
+                except IndexMismatchError as exc:
                     logger.warning("index does not match the store (%s); rebuilding", exc)
             return self.rebuild(session)
 
@@ -217,8 +213,7 @@ class SearchIndexes:
             if current is None:
                 return self.rebuild(session)
             manifest = current.manifest
-            if manifest.model != self._model or manifest.dim != self._dim:
-                raise _Mismatch("model or dimension changed")
+            verify_manifest(manifest, model=self._model, dim=self._dim, kinds=[HYBRID_INDEX])
             deleted = _deleted_since(session, manifest.last_deletion_id or 0)
             rows, ids, vectors = _read_rows(
                 session, self._model, self._dim, above=manifest.last_passage_id or 0
@@ -274,7 +269,9 @@ class SearchIndexes:
             select(func.count()).select_from(Passage).where(Passage.embedding_model == self._model)
         )
         if int(count or 0) != len(index_set.table):
-            raise _Mismatch(f"store has {count} passages, index {len(index_set.table)}")
+            raise IndexMismatchError(
+                f"the store has {count} passages and the index {len(index_set.table)}"
+            )
 
     def _manifest(self, ids: NDArray[np.int64], last_deletion_id: int) -> IndexManifest:
         return build_manifest(
@@ -317,18 +314,16 @@ class SearchIndexes:
         except Exception:
             logger.warning("saved indexes unreadable; they will be rebuilt", exc_info=True)
             return None
-        if manifest.model != self._model or manifest.dim != self._dim:
-            return None
         upto = manifest.last_passage_id or 0
-        rows = _read_rows(session, self._model, self._dim, upto=upto)[0]
         deleted = _deleted_since(session, manifest.last_deletion_id or 0)
         if any(d <= upto for d in deleted):
             return None  # passages deleted since the save: rebuild rather than patch
-        table = PassageTable(rows)
-        if compute_ids_checksum(table.ids) != manifest.ids_checksum:
+        table = PassageTable(_read_metadata(session, self._model, upto=upto))
+        try:
+            verify_manifest(
+                manifest, model=self._model, dim=self._dim, kinds=[HYBRID_INDEX], ids=table.ids
+            )
+        except IndexMismatchError as exc:
+            logger.warning("saved indexes are stale (%s); they will be rebuilt", exc)
             return None
         return IndexSet(dense=dense, lexical=lexical, table=table, manifest=manifest)
-
-
-class _Mismatch(Exception):
-    """The loaded indexes do not describe the store."""

@@ -16,6 +16,16 @@ __all__ = ["PassageFilter", "PassageRow", "PassageTable"]
 KIND_CODES = {kind.value: i for i, kind in enumerate(EntryKind)}
 VISIBILITY_CODES = {vis.value: i for i, vis in enumerate(Visibility)}
 NO_DATE = -1
+_COLUMNS = (
+    "ids",
+    "entries",
+    "networks",
+    "organisations",
+    "projects",
+    "kinds",
+    "visibility",
+    "dates",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +104,11 @@ class PassageTable:
         """Return a new table with ``added`` rows and without the ``removed`` passage ids."""
         keep = ~np.isin(self.ids, np.asarray(list(removed), dtype=np.int64))
         table = PassageTable(added)
-        for name in ("ids", "entries", "networks", "organisations", "projects", "kinds"):
+        for name in _COLUMNS:
             setattr(table, name, np.concatenate([getattr(self, name)[keep], getattr(table, name)]))
-        table.visibility = np.concatenate([self.visibility[keep], table.visibility])
-        table.dates = np.concatenate([self.dates[keep], table.dates])
         order = np.argsort(table.ids, kind="stable")
-        for name in ("ids", "entries", "networks", "organisations", "projects", "kinds"):
+        for name in _COLUMNS:
             setattr(table, name, getattr(table, name)[order])
-        table.visibility, table.dates = table.visibility[order], table.dates[order]
         return table
 
     def entry_of(self, passage_ids: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import select
@@ -43,9 +44,16 @@ def _ids(
 def _visibility(session: Session, viewer: Viewer) -> dict[str, object]:
     if viewer.sees_all:
         return {}
-    networks = session.scalars(select(Network.id).where(Network.slug.in_(viewer.networks)))
-    orgs = session.scalars(
-        select(Organisation.id).where(Organisation.slug.in_(viewer.organisations))
+    # An anonymous viewer (the common API case) costs no query.
+    networks = (
+        session.scalars(select(Network.id).where(Network.slug.in_(viewer.networks)))
+        if viewer.networks
+        else ()
+    )
+    orgs = (
+        session.scalars(select(Organisation.id).where(Organisation.slug.in_(viewer.organisations)))
+        if viewer.organisations
+        else ()
     )
     return {
         "visibilities": frozenset({"public"}),
@@ -241,17 +249,11 @@ def similar_entries(
         SearchQuery(text="", exclude_network=entry.network.slug if exclude_same_network else None),
         viewer,
     )
-    flt = _with_excluded(flt, frozenset({entry_id} | twins))
+    flt = replace(flt, exclude_entries=flt.exclude_entries | {entry_id} | twins)
     allowed = indexes.table.allowed_ids(flt)
     dense = indexes.dense.search(query, config.depth, allowed=allowed)
     ranked = _rank_entries(indexes, dense, k, config.per_organisation)
     return _hydrate(session, ranked, "")
-
-
-def _with_excluded(flt: PassageFilter, entries: frozenset[int]) -> PassageFilter:
-    from dataclasses import replace
-
-    return replace(flt, exclude_entries=flt.exclude_entries | entries)
 
 
 def _may_see(viewer: Viewer, entry: Entry) -> bool:
