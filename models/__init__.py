@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 data model of synth; Alembic migrations live in ``models/migrations``."""
 
+from models.access import ApiKey, Job
 from models.base import Base
 from models.entities import (
     EmbeddingCacheItem,
@@ -15,9 +16,11 @@ from models.entities import (
 )
 
 __all__ = [
+    "ApiKey",
     "Base",
     "EmbeddingCacheItem",
     "Entry",
+    "Job",
     "Network",
     "Organisation",
     "Passage",
