@@ -9,12 +9,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 
-from api.errors import install_error_handlers
-from api.routes import health, search
+from api.auth import BodySizeLimit, RateLimiter
+from api.errors import Problem, install_error_handlers
+from api.imports import build_handlers
+from api.routes import (
+    entries,
+    health,
+    index,
+    jobs,
+    metrics,
+    networks,
+    organisations,
+    projects,
+    search,
+)
 from api.settings import Settings, get_settings
 from synth import __version__
-from synth.engine import build_engine
+from synth.engine import Engine, build_engine
+from synth.services.jobs import ThreadJobRunner, recover_jobs
 from synth.store import check_schema
 
 __all__ = ["create_app"]
@@ -33,13 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = build_engine(settings.engine_config())
         app.state.engine = engine
         app.state.ready = False
+        runner = ThreadJobRunner(engine, build_handlers())
+        app.state.job_runner = runner
         try:
             check_schema(engine.db)
+            _start_jobs(engine, runner)
             engine.open_indexes()
             app.state.ready = True
         except Exception:
             logger.exception("store or indexes not ready at start-up")
         yield
+        runner.stop()
         engine.close()
 
     app = FastAPI(
@@ -49,7 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.engine = None
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.metrics = metrics.HttpMetrics(lambda: app.state.engine)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.middleware("http")(app.state.metrics.middleware)
 
     @app.middleware("http")
     async def request_id(
@@ -61,5 +84,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(search.router)
+    for resource in (networks, organisations, projects, entries, jobs, index):
+        app.include_router(resource.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _start_jobs(engine: Engine, runner: ThreadJobRunner) -> None:
+    """Fail jobs a dead process left running, start the runner, resubmit queued jobs."""
+    with engine.sessions.begin() as session:
+        queued = recover_jobs(session)
+    runner.start()
+    for job_id in queued:
+        runner.submit(job_id)
+
+
+def _openapi(app: FastAPI) -> dict[str, object]:
+    """The OpenAPI document, with the problem+json schema every error response refers to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        app.openapi_schema = schema
+    return app.openapi_schema

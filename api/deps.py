@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the engine built in the lifespan, a session per request, the viewer."""
+"""FastAPI dependencies: the engine built in the lifespan, a session per request, the caller."""
 
 from __future__ import annotations
 
@@ -8,10 +8,25 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.auth import require_scope
 from synth.engine import Engine
 from synth.search.query import Viewer
+from synth.services.jobs import JobRunner
+from synth.services.keys import Principal, Scope
 
-__all__ = ["EngineDep", "SessionDep", "ViewerDep", "get_engine", "get_session", "get_viewer"]
+__all__ = [
+    "AdminDep",
+    "EngineDep",
+    "ReaderDep",
+    "RunnerDep",
+    "SessionDep",
+    "ViewerDep",
+    "WriterDep",
+    "get_engine",
+    "get_runner",
+    "get_session",
+    "get_viewer",
+]
 
 
 def get_engine(request: Request) -> Engine:
@@ -26,11 +41,23 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
-def get_viewer() -> Viewer:
-    """Who is asking. Until API keys land (issue 6) every caller sees public entries only."""
-    return Viewer.anonymous()
+def get_runner(request: Request) -> JobRunner:
+    """Return the job runner the lifespan started."""
+    runner: JobRunner = request.app.state.job_runner
+    return runner
+
+
+ReaderDep = Annotated[Principal, Depends(require_scope(Scope.READ))]
+WriterDep = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
+AdminDep = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
+
+
+def get_viewer(principal: ReaderDep) -> Viewer:
+    """Which entries the caller may see: from its API key, or public only when anonymous."""
+    return principal.viewer
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
