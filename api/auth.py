@@ -112,34 +112,54 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length, then count the bytes actually received."""
+        """Check the declared length; a body without one is read (up to the limit) first."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            request = Request(scope)
-            response = problem_response(
-                request,
-                413,
-                code=PayloadTooLargeError.code,
-                title=PayloadTooLargeError.title,
-                detail=self._detail(),
-            )
-            await response(scope, receive, send)
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLargeError(self._detail())
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = bool(message.get("more_body", False))
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body]), send)
 
-        await self.app(scope, counted, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            413,
+            code=PayloadTooLargeError.code,
+            title=PayloadTooLargeError.title,
+            detail=self._detail(),
+        )
+        await response(scope, receive, send)
 
     def _detail(self) -> str:
         return f"the request body is over the {self.max_bytes:,}-byte limit (SYNTH_MAX_BODY_BYTES)"
+
+
+def _replay(messages: list[Message]) -> Receive:
+    """A ``receive`` that gives ``messages`` and then waits for the client to disconnect."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        return {"type": "http.disconnect"}
+
+    return receive
