@@ -13,6 +13,7 @@ from rich.table import Table
 
 from api import cli_search  # noqa: F401  (registers the search, index and eval commands)
 from api import cli_keys  # noqa: F401  (registers `synth keys create|list|revoke`)
+from api import cli_outcomes  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
 from corpus import iter_records, iter_source_files

@@ -14,6 +14,7 @@ from models.entities import (
     entry_tags,
     organisation_networks,
 )
+from models.outcomes import OutcomeSentence
 
 __all__ = [
     "ApiKey",
@@ -23,6 +24,7 @@ __all__ = [
     "Job",
     "Network",
     "Organisation",
+    "OutcomeSentence",
     "Passage",
     "PassageDeletion",
     "Project",

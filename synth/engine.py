@@ -10,6 +10,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,9 @@ from synth.ports import Embedder, SentenceSplitter
 from synth.search.indexes import IndexSet, SearchIndexes
 from synth.sentences import SpacySentenceSplitter
 from synth.store import build_db_engine, build_session_factory
+
+if TYPE_CHECKING:
+    from synth.outcomes import OutcomeClassifier
 
 __all__ = ["Engine", "build_engine"]
 
@@ -50,6 +54,13 @@ class Engine:
     def splitter(self) -> SentenceSplitter:
         """The rule-based sentence splitter."""
         return SpacySentenceSplitter()
+
+    @functools.cached_property
+    def outcome_classifier(self) -> OutcomeClassifier:
+        """The sentence outcome classifier (prototypes embedded on first use)."""
+        from synth.outcomes import OutcomeClassifier
+
+        return OutcomeClassifier(self.embedder, self.splitter, self.config.outcomes)
 
     @functools.cached_property
     def person_finder(self) -> PersonFinder | None:

@@ -25,6 +25,7 @@ from synth.errors import IngestError
 from synth.ports import ProgressReporter
 from synth.services.embeddings import embed_with_cache
 from synth.services.entry_vectors import EntryVectors
+from synth.services.outcomes import classify_entries
 from synth.services.preparation import PreparedEntry, prepare_entries
 from synth.services.writing import EntryWriter
 from synth.types import EntryRecord, RecordProblem, SourceRef
@@ -201,7 +202,12 @@ def _store_batch(
     report.embedding_cache_hits += embedded.cache_hits
     limit = engine.embedder.max_tokens
     report.truncated_passages += sum(n > limit for n in engine.embedder.count_tokens(texts))
-    _write_pending(writer, pending, embedded.vectors, report, pool, engine)
+    new_ids = _write_pending(writer, pending, embedded.vectors, report, pool, engine)
+    if engine.config.outcomes.enabled:
+        bodies = [
+            (entry_id, item.body) for entry_id, (item, _) in zip(new_ids, pending, strict=True)
+        ]
+        classify_entries(session, engine.outcome_classifier, bodies)
 
 
 def _entry_vectors(
@@ -227,8 +233,8 @@ def _write_pending(
     report: IngestReport,
     pool: EntryVectors,
     engine: Engine,
-) -> None:
-    """Flag near duplicates, then write each entry with its passage vectors."""
+) -> list[int]:
+    """Flag near duplicates, then write each entry with its passage vectors; return their ids."""
     vectors = _entry_vectors(pending, matrix)
     for _, current in pending:
         if current is not None:
@@ -254,6 +260,7 @@ def _write_pending(
     for entry_id, vector, (item, _) in zip(new_ids, vectors, pending, strict=True):
         if item.chunks:
             pool.add(entry_id, vector)
+    return new_ids
 
 
 def _tally(

@@ -18,16 +18,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from synth.config import OutcomeConfig
+from synth.core.normalise import normalise_text
 from synth.core.outcome_cues import OutcomeLabel, strip_heading
 from synth.errors import ConfigError
 from synth.outcomes import OutcomeClassifier
 from synth.ports import Embedder, SentenceSplitter
+from synth.types import EntryRecord
 
 __all__ = [
     "LabelScores",
     "LabelledText",
     "OutcomeEvaluation",
     "evaluate_outcomes",
+    "labelled_texts",
     "load_outcome_truth",
     "normalise_sentence",
 ]
@@ -79,6 +82,17 @@ def load_outcome_truth(folder: Path) -> dict[str, tuple[tuple[str, OutcomeLabel]
                         f"{path}:{number}: not a labelled-sentence record: {exc}"
                     ) from None
     return truth
+
+
+def labelled_texts(
+    records: Iterable[EntryRecord], truth: dict[str, tuple[tuple[str, OutcomeLabel], ...]]
+) -> list[LabelledText]:
+    """Pair each record that has ground truth with it: normalised body, grouped by kind."""
+    return [
+        LabelledText(key, normalise_text(record.body), truth[key], record.kind.value)
+        for record in records
+        if (key := record.source.external_id or "") in truth
+    ]
 
 
 @dataclass(frozen=True, slots=True)
