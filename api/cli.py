@@ -13,14 +13,17 @@ from rich.table import Table
 
 from api import cli_search  # noqa: F401  (registers the search, index and eval commands)
 from api import cli_keys  # noqa: F401  (registers `synth keys create|list|revoke`)
+from api import cli_measures  # noqa: F401  (registers `synth measures ...`)
 from api import cli_outcomes  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
 from corpus import iter_records, iter_source_files
 from corpus.demo_data import demo_entry_files, load_demo_registry
+from corpus.measures import DEMO_MEASURES, read_measures
 from synth.errors import ConfigError
 from synth.services.directory import load_directory
 from synth.services.ingest import IngestReport, ingest_records
+from synth.services.measures import import_measures
 from synth.services.stats import compute_stats
 from synth.store import check_schema, migrate
 from synth.types import EntryRecord, RecordProblem
@@ -151,6 +154,10 @@ def demo(
     items = itertools.chain.from_iterable(iter_records(f) for f in demo_entry_files())
     with RichProgress(stderr) as progress:
         report = ingest_records(engine, items, progress=progress)
+    measures = read_measures(DEMO_MEASURES)
+    with engine.sessions.begin() as session:
+        loaded = import_measures(session, measures.records, measures.problems)
+    stderr.print(f"demo measures: {len(loaded.measure_ids)} series, {loaded.observations} points")
     _print_report(report, as_json=as_json)
 
 

@@ -16,6 +16,7 @@ from synth.config import (
     EmbeddingConfig,
     EngineConfig,
     IndexConfig,
+    MeasureConfig,
     OutcomeConfig,
     RedactionConfig,
     SearchConfig,
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     )
     topics: TopicConfig = Field(TopicConfig(), description="Topic model (SYNTH_TOPICS__*).")
     themes: ThemeConfig = Field(ThemeConfig(), description="Theme classes (SYNTH_THEMES__*).")
+    measures: MeasureConfig = Field(
+        MeasureConfig(), description="Run and control chart rules (SYNTH_MEASURES__*)."
+    )
     pseudonym_key: SecretStr = Field(
         SecretStr(DEV_PSEUDONYM_KEY),
         description="Secret key for author pseudonyms (HMAC). Required outside dev.",
@@ -101,6 +105,7 @@ class Settings(BaseSettings):
             outcomes=self.outcomes,
             topics=self.topics,
             themes=self.themes,
+            measures=self.measures,
             pseudonym_key=self.pseudonym_key.get_secret_value(),
         )
 

@@ -14,6 +14,7 @@ from models.entities import (
     entry_tags,
     organisation_networks,
 )
+from models.measures import Measure, MeasureAnnotation, Observation
 from models.outcomes import OutcomeSentence
 
 __all__ = [
@@ -22,7 +23,10 @@ __all__ = [
     "EmbeddingCacheItem",
     "Entry",
     "Job",
+    "Measure",
+    "MeasureAnnotation",
     "Network",
+    "Observation",
     "Organisation",
     "OutcomeSentence",
     "Passage",

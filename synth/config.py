@@ -15,6 +15,7 @@ __all__ = [
     "EmbeddingConfig",
     "EngineConfig",
     "IndexConfig",
+    "MeasureConfig",
     "OutcomeConfig",
     "RedactionConfig",
     "SearchConfig",
@@ -180,6 +181,27 @@ class OutcomeConfig(_Frozen):
     )
 
 
+class MeasureConfig(_Frozen):
+    """Run-chart and control-chart rules for measures (``SYNTH_MEASURES__*``)."""
+
+    baseline_points: int = Field(
+        12, ge=10, le=100, description="Points in the default baseline (the first ones)."
+    )
+    rules: Literal["perla", "anhoej"] = Field(
+        "perla", description="Run-chart rules: Perla, Provost & Murray, or Anhøj."
+    )
+    shift_points: int = Field(6, ge=4, le=20, description="Run-chart shift length.")
+    trend_points: int = Field(5, ge=4, le=20, description="Run-chart trend length.")
+    astronomical_sigma: float = Field(
+        4.0, ge=3, le=10, description="Sigma beyond which a run-chart point is astronomical."
+    )
+    spc_side_points: int = Field(
+        8, ge=6, le=20, description="Control chart: points in a row on one side (7 for MDC)."
+    )
+    spc_trend_points: int = Field(6, ge=4, le=20, description="Control chart: trend length.")
+    shewhart: bool = Field(True, description="Add Shewhart chart rules to the run-chart rules.")
+
+
 class EngineConfig(_Frozen):
     """Everything :func:`synth.engine.build_engine` needs; built from ``api.settings``."""
 
@@ -194,6 +216,7 @@ class EngineConfig(_Frozen):
     outcomes: OutcomeConfig = OutcomeConfig()
     topics: TopicConfig = TopicConfig()
     themes: ThemeConfig = ThemeConfig()
+    measures: MeasureConfig = MeasureConfig()
     pseudonym_key: str = Field("dev-only-pseudonym-key", repr=False)
     ingest_batch_size: int = Field(
         256,

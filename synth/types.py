@@ -17,6 +17,10 @@ __all__ = [
     "DirectoryEntry",
     "EntryKind",
     "EntryRecord",
+    "MeasureAnnotationRecord",
+    "MeasureRecord",
+    "MeasureType",
+    "ObservationRecord",
     "RecordInvalidError",
     "RecordProblem",
     "SourceRef",
@@ -270,3 +274,60 @@ def build_entry_record(
             external_id=external_id or source.external_id,
         ),
     )
+
+
+# --- measures (issue 5) ------------------------------------------------------------------------
+
+
+class MeasureType(enum.StrEnum):
+    """What a measure counts; it decides which control chart fits."""
+
+    COUNT = "count"
+    RATE = "rate"
+    PROPORTION = "proportion"
+    DAYS_BETWEEN = "days_between"
+    CONTINUOUS = "continuous"
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRecord:
+    """One point of a measure: the period it covers, its value, and numerator/denominator."""
+
+    period: dt.date
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureAnnotationRecord:
+    """A note on a date: a change idea, a PDSA cycle or an event; ``phase`` starts new limits."""
+
+    on: dt.date
+    text: str
+    kind: str = "change"
+    pdsa_cycle: str | None = None
+    phase: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRecord:
+    """One validated measure with its observations, as read from a CSV or JSON file.
+
+    ``network`` and ``organisation`` are given when the file can create the project; without
+    them ``project`` must already exist.
+    """
+
+    measure_id: str
+    project: str
+    name: str
+    unit: str
+    type: MeasureType
+    better: str
+    observations: tuple[ObservationRecord, ...]
+    annotations: tuple[MeasureAnnotationRecord, ...] = ()
+    network: str | None = None
+    organisation: str | None = None
+    baseline_start: dt.date | None = None
+    baseline_end: dt.date | None = None
+    source: SourceRef = field(default_factory=SourceRef)
