@@ -11,10 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api import cli_search  # noqa: F401  (registers the search, index and eval commands)
-from api import cli_keys  # noqa: F401  (registers `synth keys create|list|revoke`)
-from api import cli_measures  # noqa: F401  (registers `synth measures ...`)
-from api import cli_outcomes  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
+from api import (
+    cli_eval_topics,  # noqa: F401  (registers `synth eval topics`)
+    cli_keys,  # noqa: F401  (registers `synth keys create|list|revoke`)
+    cli_measures,  # noqa: F401  (registers `synth measures ...`)
+    cli_outcomes,  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
+    cli_search,  # noqa: F401  (registers the search, index and eval commands)
+)
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
 from corpus import iter_records, iter_source_files
