@@ -19,6 +19,7 @@ from api.routes import (
     health,
     index,
     jobs,
+    measures,
     metrics,
     networks,
     organisations,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(search.router)
-    for resource in (networks, organisations, projects, entries, jobs, index):
+    for resource in (networks, organisations, projects, entries, jobs, index, measures):
         app.include_router(resource.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

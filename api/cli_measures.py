@@ -255,6 +255,6 @@ def bright_spots_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         emit({"bright_spots": rows})
         return
-    for row in rows:
-        names = "; ".join(m["name"] for m in row["improving"])
-        Console().print(f"[bold]{row['project_name']}[/bold] ({row['network']}): {names}")
+    for spot in spots:
+        names = "; ".join(m.name for m in spot.improving)
+        Console().print(f"[bold]{spot.project_name}[/bold] ({spot.network}): {names}")
