@@ -16,6 +16,7 @@ from models.entities import (
 )
 from models.measures import Measure, MeasureAnnotation, Observation
 from models.outcomes import OutcomeSentence
+from models.topics import PassageTopic, Theme, Topic, TopicRun
 
 __all__ = [
     "ApiKey",
@@ -31,8 +32,12 @@ __all__ = [
     "OutcomeSentence",
     "Passage",
     "PassageDeletion",
+    "PassageTopic",
     "Project",
     "Tag",
+    "Theme",
+    "Topic",
+    "TopicRun",
     "entry_tags",
     "organisation_networks",
 ]

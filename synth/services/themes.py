@@ -1,0 +1,271 @@
+"""Themes as a viewer sees them: profiles from visible passages only, ranked by score.
+
+Every count, key phrase and name is computed from the passages the viewer may see (the same
+visibility rule as search), so a theme built partly from hidden entries shows only its
+visible part and never quotes — or names itself after — the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from models import Entry, Network, Organisation, OutcomeSentence, Passage, PassageTopic, Theme
+from synth.config import ThemeConfig
+from synth.core.theme_metrics import ThemePassage, ThemeProfile, build_theme_profile, quarter_of
+from synth.errors import NotFoundError
+from synth.search.query import Viewer
+from synth.services.entries import visible_clause
+from synth.services.topics import current_run
+from synth.topics.pipeline import build_label
+
+__all__ = ["BrightSpot", "ThemeScope", "ThemeView", "get_theme", "list_themes"]
+
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeScope:
+    """Whose eyes, and which slice of the store: networks and a date range."""
+
+    viewer: Viewer
+    networks: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BrightSpot:
+    """An entry with strong evidence that something worked, inside a theme."""
+
+    entry_id: int
+    title: str
+    organisation: str
+    network: str
+    occurred_on: dt.date | None
+    worked: int
+    did_not_work: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeView:
+    """A theme's identity and its profile as one viewer sees it."""
+
+    theme_id: int
+    name: str
+    key_phrases: tuple[str, ...]
+    profile: ThemeProfile
+    bright_spots: tuple[BrightSpot, ...] = field(default=())
+    passage_ids: tuple[int, ...] = field(default=(), repr=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (CLI ``--json`` and the API)."""
+        p = self.profile
+        return {
+            "id": self.theme_id, "name": self.name, "class": p.theme_class, "score": p.score,
+            "key_phrases": list(self.key_phrases), "passages": p.passages, "entries": p.entries,
+            "networks": p.networks, "organisations": p.organisations,
+            "network_evenness": p.network_evenness, "quarters": p.quarters,
+            "first_seen": p.first_seen, "last_seen": p.last_seen, "growth": p.growth,
+            "worked": p.worked, "did_not_work": p.did_not_work,
+            "project_verdicts": p.project_verdicts, "explanation": list(p.explanation),
+            "bright_spots": [_spot_dict(s) for s in self.bright_spots],
+        }  # fmt: skip
+
+
+def _spot_dict(spot: BrightSpot) -> dict[str, object]:
+    return {
+        "entry_id": spot.entry_id, "title": spot.title, "organisation": spot.organisation,
+        "network": spot.network, "date": spot.occurred_on.isoformat() if spot.occurred_on else None,
+        "worked": spot.worked, "did_not_work": spot.did_not_work, "reason": spot.reason,
+    }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    passage_id: int
+    theme_id: int
+    passage: ThemePassage
+    title: str
+
+
+def _scope_conditions(scope: ThemeScope) -> list[ColumnElement[bool]]:
+    """SQL conditions on Entry/Network for what the scope covers and the viewer may see."""
+    conditions = []
+    clause = visible_clause(scope.viewer)
+    if clause is not None:
+        conditions.append(clause)
+    if scope.networks:
+        conditions.append(Network.slug.in_(scope.networks))
+    if scope.since is not None:
+        conditions.append(Entry.occurred_on >= scope.since)
+    if scope.until is not None:
+        conditions.append(Entry.occurred_on <= scope.until)
+    return conditions
+
+
+def _rows(session: Session, run_id: int, scope: ThemeScope, theme_id: int | None) -> list[_Row]:
+    query = (
+        select(
+            PassageTopic.passage_id,
+            PassageTopic.theme_id,
+            Entry.id,
+            Entry.title,
+            Network.slug,
+            Organisation.slug,
+            Entry.project_id,
+            Entry.occurred_on,
+        )
+        .join(Passage, Passage.id == PassageTopic.passage_id)
+        .join(Entry, Entry.id == Passage.entry_id)
+        .join(Network, Network.id == Entry.network_id)
+        .join(Organisation, Organisation.id == Entry.organisation_id)
+        .where(PassageTopic.run_id == run_id, PassageTopic.theme_id.is_not(None))
+    )
+    if theme_id is not None:
+        query = query.where(PassageTopic.theme_id == theme_id)
+    result = session.execute(
+        query.where(*_scope_conditions(scope)).order_by(PassageTopic.passage_id)
+    )
+    return [
+        _Row(pid, tid, ThemePassage(eid, net, org, proj, day), title)
+        for pid, tid, eid, title, net, org, proj, day in result
+        if tid is not None
+    ]
+
+
+def _outcomes(
+    session: Session, run_id: int, scope: ThemeScope, theme_id: int | None
+) -> dict[int, Counter[str]]:
+    """Outcome label counts per visible entry, over passages that have a theme in this run."""
+    query = (
+        select(OutcomeSentence.entry_id, OutcomeSentence.label, func.count())
+        .join(PassageTopic, PassageTopic.passage_id == OutcomeSentence.passage_id)
+        .join(Entry, Entry.id == OutcomeSentence.entry_id)
+        .join(Network, Network.id == Entry.network_id)
+        .where(PassageTopic.run_id == run_id, PassageTopic.theme_id.is_not(None))
+        .where(*_scope_conditions(scope))
+        .group_by(OutcomeSentence.entry_id, OutcomeSentence.label)
+    )
+    if theme_id is not None:
+        query = query.where(PassageTopic.theme_id == theme_id)
+    per_entry: dict[int, Counter[str]] = defaultdict(Counter)
+    for entry_id, label, n in session.execute(query):
+        per_entry[entry_id][label] += n
+    return per_entry
+
+
+def _reference_quarter(session: Session, scope: ThemeScope) -> str | None:
+    query = select(func.max(Entry.occurred_on)).join(Network, Network.id == Entry.network_id)
+    newest = session.scalar(query.where(*_scope_conditions(scope)))
+    return quarter_of(newest) if newest else None
+
+
+def _visible_words(session: Session, passage_ids: Sequence[int]) -> set[str]:
+    words: set[str] = set()
+    for start in range(0, len(passage_ids), 2000):
+        chunk = passage_ids[start : start + 2000]
+        for text in session.scalars(select(Passage.text).where(Passage.id.in_(chunk))):
+            words.update(_WORD.findall(text.lower()))
+    return words
+
+
+def _shown(phrase: str, words: set[str]) -> bool:
+    return all(w in words or w.rstrip("s") in words for w in phrase.lower().split())
+
+
+def _naming(
+    session: Session, theme: Theme, rows: Sequence[_Row], hidden: bool
+) -> tuple[str, tuple[str, ...]]:
+    """Name and key phrases, restricted to words in visible passages when some are hidden."""
+    phrases = tuple(theme.key_phrases)
+    if not hidden:
+        return theme.name, phrases
+    words = _visible_words(session, [r.passage_id for r in rows])
+    visible = tuple(p for p in phrases if _shown(p, words))
+    name = theme.name if _shown(theme.name.replace(",", " "), words) else build_label(visible)
+    return (name if visible or name == theme.name else f"Theme {theme.id}"), visible
+
+
+def _bright_spots(
+    rows: Sequence[_Row], outcomes: dict[int, Counter[str]], config: ThemeConfig
+) -> tuple[BrightSpot, ...]:
+    spots = {}
+    for row in rows:
+        counts = outcomes.get(row.passage.entry_id, Counter())
+        worked, failed = counts["worked"], counts["did_not_work"]
+        if worked >= config.bright_spot_min_worked and worked > failed:
+            p = row.passage
+            spots[p.entry_id] = BrightSpot(
+                p.entry_id, row.title, p.organisation, p.network, p.occurred_on, worked, failed,
+                f"{worked} sentence(s) say it worked, {failed} say it did not",
+            )  # fmt: skip
+    return tuple(sorted(spots.values(), key=lambda s: (-(s.worked - s.did_not_work), s.entry_id)))
+
+
+def _totals(session: Session, run_id: int) -> dict[int, int]:
+    rows = session.execute(
+        select(PassageTopic.theme_id, func.count())
+        .where(PassageTopic.run_id == run_id, PassageTopic.theme_id.is_not(None))
+        .group_by(PassageTopic.theme_id)
+    )
+    return {int(t): int(n) for t, n in rows if t is not None}
+
+
+def _views(
+    session: Session, scope: ThemeScope, config: ThemeConfig, theme_id: int | None,
+    verdicts: dict[int, str],
+) -> list[ThemeView]:  # fmt: skip
+    run = current_run(session)
+    if run is None:
+        return []
+    rows = _rows(session, run.id, scope, theme_id)
+    by_theme: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        by_theme[row.theme_id].append(row)
+    outcomes = _outcomes(session, run.id, scope, theme_id)
+    totals = _totals(session, run.id)
+    networks = int(session.scalar(select(func.count()).select_from(Network)) or 0)
+    reference = _reference_quarter(session, scope)
+    themes = {t.id: t for t in session.scalars(select(Theme).where(Theme.id.in_(by_theme)))}
+    views = []
+    for tid, members in by_theme.items():
+        entry_ids = {r.passage.entry_id for r in members}
+        counts = sum((outcomes.get(e, Counter()) for e in entry_ids), Counter())
+        profile = build_theme_profile(
+            [r.passage for r in members], outcomes=counts, project_verdicts=verdicts,
+            total_networks=networks, reference_quarter=reference, config=config,
+        )  # fmt: skip
+        hidden = len(members) < totals.get(tid, 0) or bool(scope.networks)
+        name, phrases = _naming(session, themes[tid], members, hidden)
+        views.append(
+            ThemeView(tid, name, phrases, profile, _bright_spots(members, outcomes, config),
+                      tuple(r.passage_id for r in members))
+        )  # fmt: skip
+    return sorted(views, key=lambda v: (-v.profile.score, v.theme_id))
+
+
+def list_themes(
+    session: Session, scope: ThemeScope, config: ThemeConfig,
+    project_verdicts: dict[int, str] | None = None,
+) -> list[ThemeView]:  # fmt: skip
+    """Themes of the current run with at least one passage the viewer may see, best first."""
+    return _views(session, scope, config, None, project_verdicts or {})
+
+
+def get_theme(
+    session: Session, theme_id: int, scope: ThemeScope, config: ThemeConfig,
+    project_verdicts: dict[int, str] | None = None,
+) -> ThemeView:  # fmt: skip
+    """One theme as the viewer sees it; hidden and unknown themes are the same 404."""
+    views = _views(session, scope, config, theme_id, project_verdicts or {})
+    if not views:
+        raise NotFoundError(f"theme {theme_id} not found")
+    return views[0]
