@@ -20,6 +20,7 @@ from api.imports import (
 )
 from api.routes.schemas import (
     EntryCreate,
+    EntryId,
     EntryPage,
     EntryRead,
     EntryUpdate,
@@ -72,7 +73,7 @@ def _invalid(exc: RecordInvalidError) -> BodyInvalidError:
     return BodyInvalidError(exc.message, [{"loc": loc, "msg": exc.message, "type": "value_error"}])
 
 
-def _read_one(session: SessionDep, principal: Principal, entry_id: int) -> EntryRead:
+def _read_one(session: SessionDep, principal: Principal, entry_id: EntryId) -> EntryRead:
     session.expire_all()
     return entry_reads(
         session, principal.viewer, [read_entry(session, principal.viewer, entry_id)]
@@ -231,7 +232,7 @@ def get_entries(
 
 
 @router.get("/entries/{entry_id}", operation_id="get_entry", response_model=EntryRead)
-def get_entry(session: SessionDep, principal: ReaderDep, entry_id: int) -> EntryRead:
+def get_entry(session: SessionDep, principal: ReaderDep, entry_id: EntryId) -> EntryRead:
     """One entry, if the key may see it (otherwise 404, as for a missing one)."""
     return _read_one(session, principal, entry_id)
 
@@ -243,7 +244,11 @@ def get_entry(session: SessionDep, principal: ReaderDep, entry_id: int) -> Entry
     responses=CONFLICT,
 )
 def patch_entry(
-    engine: EngineDep, session: SessionDep, principal: WriterDep, entry_id: int, body: EntryUpdate
+    engine: EngineDep,
+    session: SessionDep,
+    principal: WriterDep,
+    entry_id: EntryId,
+    body: EntryUpdate,
 ) -> EntryRead:
     """Change an entry; changed text is redacted, re-chunked and re-embedded before return."""
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -255,7 +260,7 @@ def patch_entry(
 
 
 @router.delete("/entries/{entry_id}", operation_id="delete_entry", status_code=204)
-def remove_entry(engine: EngineDep, principal: WriterDep, entry_id: int) -> Response:
+def remove_entry(engine: EngineDep, principal: WriterDep, entry_id: EntryId) -> Response:
     """Delete an entry and its passages; it leaves search before this returns."""
     delete_entry(engine, principal, entry_id)
     return Response(status_code=204)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.deps import ReaderDep, SessionDep
 from api.errors import PROBLEM_RESPONSES
+from api.routes.schemas import UtcDatetime
 from models import Network
 from synth.errors import NotFoundError
 
@@ -23,7 +22,7 @@ class NetworkRead(BaseModel):
 
     slug: str
     name: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class NetworkList(BaseModel):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -11,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from api.deps import ReaderDep, SessionDep
 from api.errors import PROBLEM_RESPONSES
+from api.routes.schemas import UtcDatetime
 from models import Organisation
 from synth.errors import NotFoundError
 
@@ -25,7 +24,7 @@ class OrganisationRead(BaseModel):
     slug: str
     name: str
     networks: list[str]
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class OrganisationList(BaseModel):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import Select, select
@@ -11,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from api.deps import ReaderDep, SessionDep
 from api.errors import PROBLEM_RESPONSES
+from api.routes.schemas import UtcDatetime
 from models import Network, Organisation, Project
 from synth.errors import NotFoundError
 
@@ -26,7 +25,7 @@ class ProjectRead(BaseModel):
     name: str
     network: str
     organisation: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class ProjectList(BaseModel):

@@ -7,7 +7,8 @@ import binascii
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Path as PathParam
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,16 +21,27 @@ from synth.types import EntryKind, Visibility
 
 __all__ = [
     "EntryCreate",
+    "EntryId",
     "EntryPage",
     "EntryRead",
     "EntryUpdate",
     "JobRead",
+    "UtcDatetime",
     "decode_cursor",
     "encode_cursor",
     "entry_reads",
     "job_read",
 ]
 
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+#: A stored time (always UTC; SQLite hands them back without an offset) with its offset.
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_as_utc)]
+
+#: An entry id as a path parameter: a positive 64-bit integer (anything else is a 422).
+EntryId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="The entry's id.")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 Text = Annotated[str, StringConstraints(max_length=1_000_000)]
 Short = Annotated[str, StringConstraints(max_length=500)]
@@ -95,8 +107,8 @@ class EntryRead(BaseModel):
     url: str | None
     near_duplicate_of: int | None
     redactions: dict[str, int]
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     links: dict[str, str]
 
 
@@ -125,9 +137,9 @@ class JobRead(BaseModel):
     error: str | None
     result: dict[str, Any] | None
     attempts: int
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     links: dict[str, str]
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import EngineDep, SessionDep, ViewerDep
+from api.routes.schemas import EntryId
 from synth.search.query import SearchHit, SearchQuery
 from synth.search.service import search_entries, similar_entries
 
@@ -115,7 +116,7 @@ def get_similar(
     engine: EngineDep,
     session: SessionDep,
     viewer: ViewerDep,
-    entry_id: int,
+    entry_id: EntryId,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     other_networks: Annotated[
         bool, Query(description="Only similar learning from other networks.")
