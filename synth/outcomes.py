@@ -122,23 +122,34 @@ class OutcomeClassifier:
         )
 
     @property
+    def embedder(self) -> Embedder:
+        """The embedder of prototypes (and of sentences, unless ``predict`` is given one)."""
+        return self._embedder
+
+    @property
     def method(self) -> str:
         """The configured method: ``cues``, ``prototypes`` or ``hybrid``."""
         return self.config.method
 
-    def fit(self) -> OutcomeClassifier:
-        """Embed the prototypes (once; later calls reuse the vectors)."""
+    def fit(self, embedder: Embedder | None = None) -> OutcomeClassifier:
+        """Embed the prototypes (once; later calls reuse the vectors).
+
+        ``embedder`` (same model) encodes them instead of the classifier's own.
+        """
         if self._vectors is None and self.config.method != "cues":
-            self._vectors = self._embedder.encode(self._prototype_texts)
+            self._vectors = (embedder or self._embedder).encode(self._prototype_texts)
         return self
 
-    def predict(self, texts: Sequence[str]) -> list[list[SentenceOutcome]]:
+    def predict(
+        self, texts: Sequence[str], *, embedder: Embedder | None = None
+    ) -> list[list[SentenceOutcome]]:
         """Return the labelled sentences of each text (offsets into that text), in order.
 
-        Sentences that report no outcome are left out.
+        Sentences that report no outcome are left out. ``embedder`` (same model) encodes the
+        sentences instead of the classifier's own, e.g. through the store's embedding cache.
         """
         sentences = self._sentences(texts)
-        scores = self._prototype_scores(sentences)
+        scores = self._prototype_scores(sentences, embedder or self._embedder)
         results: list[list[SentenceOutcome]] = [[] for _ in texts]
         for row, sentence in enumerate(sentences):
             sims: dict[OutcomeLabel, float] = {}
@@ -193,7 +204,7 @@ class OutcomeClassifier:
         )
 
     def _prototype_scores(
-        self, sentences: list[_Sentence]
+        self, sentences: list[_Sentence], embedder: Embedder
     ) -> dict[int, NDArray[np.float32]] | None:
         """Prototype scores of the sentences whose decision can use them (others skipped)."""
         if self.config.method == "cues":
@@ -201,9 +212,9 @@ class OutcomeClassifier:
         rows = [i for i, s in enumerate(sentences) if self._needs_prototypes(s)]
         if not rows:
             return {}
-        self.fit()
+        self.fit(embedder)
         assert self._vectors is not None
-        vectors = self._embedder.encode([sentences[i].text for i in rows])
+        vectors = embedder.encode([sentences[i].text for i in rows])
         matrix = prototype_scores(
             vectors @ self._vectors.T, self._prototype_labels, _LABELS, self.config.top_k
         )

@@ -355,7 +355,7 @@ def decide(
     none_sim: float,
     rule: SectionRule | None,
     params: DecisionParams,
-    words: int = 0,
+    words: int | None = None,
 ) -> Decision | None:
     """Label one sentence from its cue scores, prototype scores and template section.
 
@@ -370,7 +370,7 @@ def decide(
         <OutcomeLabel.BARRIER: 'barrier'>
     """
     rule = rule or SectionRule(ALL_LABELS)
-    if params.min_words and words < params.min_words:
+    if words is not None and words < params.min_words:
         return None
     if rule.forced is not None:
         return Decision(rule.forced, 0.9, "section")

@@ -13,13 +13,16 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Entry, OutcomeSentence, Passage
 from synth.core.outcome_cues import OutcomeLabel
 from synth.outcomes import OutcomeClassifier
-from synth.ports import ProgressReporter
+from synth.ports import Embedder, ProgressReporter
+from synth.services.embeddings import embed_with_cache
 
 __all__ = [
     "OutcomeBackfill",
@@ -39,13 +42,40 @@ def _chunks(ids: Iterable[int], size: int = _CHUNK) -> Iterator[list[int]]:
         yield batch
 
 
+class _StoreCachedEmbedder:
+    """Encodes through the store's (model, text hash) cache: no sentence is embedded twice."""
+
+    def __init__(self, session: Session, inner: Embedder) -> None:
+        self._session = session
+        self._inner = inner
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._inner.max_tokens
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return embed_with_cache(self._session, self._inner, texts).vectors
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self._inner.count_tokens(texts)
+
+
 def classify_entries(
     session: Session, classifier: OutcomeClassifier, entries: Sequence[tuple[int, str]]
 ) -> Counter[str]:
     """Label the sentences of stored entries and write them against their passages.
 
     Earlier labels of these entries are replaced. A sentence belongs to the first passage
-    whose span contains its start; offsets are into the entry body.
+    whose span contains its start; offsets are into the entry body. Sentence vectors go
+    through the store's embedding cache, so relabelling an unchanged text embeds nothing.
 
     Args:
         session: The caller's transaction (the entries and passages are already flushed).
@@ -69,7 +99,8 @@ def classify_entries(
         )
         for owner, passage_id, start, end in rows:
             spans[owner].append((passage_id, start, end))
-    predictions = classifier.predict([body for _, body in entries])
+    cached = _StoreCachedEmbedder(session, classifier.embedder)
+    predictions = classifier.predict([body for _, body in entries], embedder=cached)
     for entry_id, outcomes in zip(ids, predictions, strict=True):
         for outcome in outcomes:
             home = next(

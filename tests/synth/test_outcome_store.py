@@ -103,6 +103,7 @@ def test_backfill_labels_a_store_ingested_without_labels(fake_engine: Engine) ->
         report = classify_stored_passages(session, fake_engine.outcome_classifier)
     assert report.entries == 2 and report.sentences == len(rows(fake_engine)) > 0
     assert report.to_dict()["labels"]["barrier"] == 2  # type: ignore[index]
+    encoded = len(fake_engine.embedder.encoded)  # type: ignore[attr-defined]
     with fake_engine.sessions.begin() as session:
         again = classify_stored_passages(session, fake_engine.outcome_classifier)
         everything = classify_stored_passages(
@@ -111,3 +112,4 @@ def test_backfill_labels_a_store_ingested_without_labels(fake_engine: Engine) ->
         total = session.scalar(select(func.count()).select_from(OutcomeSentence))
     assert again.entries == 0
     assert everything.entries == 2 and total == report.sentences
+    assert len(fake_engine.embedder.encoded) == encoded  # type: ignore[attr-defined]  # cached
