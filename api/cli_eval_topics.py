@@ -27,7 +27,7 @@ _Ints = Annotated[list[int] | None, typer.Option()]
 
 
 def _line(name: str, scores: TopicScores) -> str:
-    return f"{name:>8}: " + "  ".join(
+    return f"{name:>18}: " + "  ".join(
         f"{m} {scores.means[m]:.3f} ± {scores.stds[m]:.3f}" for m in scores.means
     )
 
@@ -75,4 +75,5 @@ def eval_topics(
         emit({**result.to_dict(), "dataset": data.name})
         return
     stderr.print(_line("ours", result.ours))
+    stderr.print(_line("ours (key phrases)", result.ours_key_phrases))
     stderr.print(_line("baseline", result.baseline))

@@ -79,9 +79,9 @@ def test_label_agreement() -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.lists(
-        st.lists(st.sampled_from("abcdefgh"), max_size=30), min_size=1, max_size=12
-    ).filter(lambda texts: len({w for t in texts for w in t}) >= 3),
+    st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=30), min_size=1, max_size=12).filter(
+        lambda texts: len({w for t in texts for w in t}) >= 3
+    ),
     st.integers(min_value=1, max_value=12),
 )
 def test_npmi_in_range(texts: list[list[str]], window: int) -> None:
