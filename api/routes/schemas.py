@@ -33,6 +33,7 @@ __all__ = [
     "job_read",
 ]
 
+
 def _as_utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
