@@ -17,6 +17,7 @@ from api import (
     cli_measures,  # noqa: F401  (registers `synth measures ...`)
     cli_outcomes,  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
     cli_search,  # noqa: F401  (registers the search, index and eval commands)
+    cli_themes,  # noqa: F401  (registers `synth topics ...` and `synth themes ...`)
 )
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress

@@ -24,6 +24,7 @@ class TopicRun(Base):
     embedding_model: Mapped[str] = mapped_column(String(200))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    network_means: Mapped[dict[str, list[float]]] = mapped_column(JSON, default=dict)
     corpus_size: Mapped[int] = mapped_column(Integer, default=0)
     last_passage_id: Mapped[int] = mapped_column(Integer, default=0)
     model_path: Mapped[str | None] = mapped_column(String(500))

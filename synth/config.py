@@ -128,17 +128,27 @@ class TopicConfig(_Frozen):
         (), description="Extra stop words on top of English ones (see docs/benchmarks.md)."
     )
     min_document_frequency: int = Field(
-        2, ge=1, description="A key phrase must appear in at least this many topics' text."
+        1, ge=1, description="A key phrase must appear in at least this many topics' text."
+    )
+    max_phrases: int = Field(
+        100_000, ge=1000, description="Vocabulary cap: the most frequent n-grams kept."
     )
     outlier_threshold: float = Field(
-        0.3, ge=0, le=1, description="Outliers join their nearest topic above this cosine."
+        0.25, ge=0, le=1, description="Outliers join their nearest topic above this cosine."
+    )
+    network_centring: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of each network's mean vector removed before clustering, so topics "
+        "form around approaches that recur across networks (0: off).",
     )
     mmr_diversity: float = Field(0.3, ge=0, le=1, description="Key phrase diversity (MMR).")
     match_threshold: float = Field(
         0.75, ge=0, le=1, description="Centroid cosine at which a refit topic keeps a theme."
     )
     refit_outlier_share: float = Field(
-        0.3, ge=0, le=1, description="Suggest a refit when this share of new passages is unassigned."
+        0.3, ge=0, le=1, description="Suggest a refit above this share of unassigned new passages."
     )
 
 

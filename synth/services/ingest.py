@@ -27,6 +27,7 @@ from synth.services.embeddings import embed_with_cache
 from synth.services.entry_vectors import EntryVectors
 from synth.services.outcomes import classify_entries
 from synth.services.preparation import PreparedEntry, prepare_entries
+from synth.services.topics import assign_new_passages
 from synth.services.writing import EntryWriter
 from synth.types import EntryRecord, RecordProblem, SourceRef
 
@@ -164,6 +165,8 @@ def ingest_records(
         with engine.sessions.begin() as session:
             _store_batch(session, engine, prepared, report, pool)
         progress.advance(len(batch))
+    with engine.sessions.begin() as session:
+        assign_new_passages(session, engine.config.topics)
     if update_indexes:
         engine.open_indexes()
     logger.info("ingest finished", extra={"created": report.created, "updated": report.updated})

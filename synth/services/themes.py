@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from models import Entry, Network, Organisation, OutcomeSentence, Passage, PassageTopic, Theme
 from synth.config import ThemeConfig
+from synth.core.signals import Verdict
 from synth.core.theme_metrics import ThemePassage, ThemeProfile, build_theme_profile, quarter_of
 from synth.errors import NotFoundError
 from synth.search.query import Viewer
 from synth.services.entries import visible_clause
+from synth.services.measures import project_verdicts
 from synth.services.topics import current_run
 from synth.topics.pipeline import build_label
 
@@ -219,10 +221,80 @@ def _totals(session: Session, run_id: int) -> dict[int, int]:
     return {int(t): int(n) for t, n in rows if t is not None}
 
 
+def _project_verdicts(session: Session, rows: Sequence[_Row]) -> dict[int, tuple[str, str]]:
+    """One verdict per project with measures: improvement wins, then deterioration, then none.
+
+    Returns project id → (verdict, the measure names behind it).
+    """
+    ids = {r.passage.project_id for r in rows if r.passage.project_id is not None}
+    out = {}
+    for project_id, measures in project_verdicts(session, ids).items():
+        for verdict in (Verdict.IMPROVEMENT, Verdict.DETERIORATION, Verdict.NO_SIGNAL):
+            names = [m.name for m in measures if m.verdict is verdict]
+            if names:
+                out[project_id] = (verdict.value, ", ".join(names))
+                break
+    return out
+
+
+def _measure_spots(rows: Sequence[_Row], verdicts: dict[int, tuple[str, str]]) -> list[BrightSpot]:
+    """The newest visible entry of each project whose measures show improvement."""
+    latest: dict[int, _Row] = {}
+    for row in rows:
+        pid = row.passage.project_id
+        if pid is None or verdicts.get(pid, ("",))[0] != Verdict.IMPROVEMENT.value:
+            continue
+        day = row.passage.occurred_on or dt.date.min
+        if pid not in latest or day > (latest[pid].passage.occurred_on or dt.date.min):
+            latest[pid] = row
+    return [
+        BrightSpot(
+            r.passage.entry_id,
+            r.title,
+            r.passage.organisation,
+            r.passage.network,
+            r.passage.occurred_on,
+            0,
+            0,
+            f"measures improved: {verdicts[pid][1]}",
+        )
+        for pid, r in sorted(latest.items())
+    ]
+
+
+def _view(
+    session: Session, theme: Theme, members: list[_Row], context: _Context, config: ThemeConfig
+) -> ThemeView:
+    entry_ids = {r.passage.entry_id for r in members}
+    counts = sum((context.outcomes.get(e, Counter()) for e in entry_ids), Counter())
+    verdicts = {pid: v for pid, (v, _) in context.verdicts.items()}
+    profile = build_theme_profile(
+        [r.passage for r in members], outcomes=counts, project_verdicts=verdicts,
+        total_networks=context.networks, reference_quarter=context.reference, config=config,
+    )  # fmt: skip
+    hidden = len(members) < context.totals.get(theme.id, 0) or context.scoped
+    name, phrases = _naming(session, theme, members, hidden)
+    spots = _measure_spots(members, context.verdicts)
+    seen = {s.entry_id for s in spots}
+    spots += [s for s in _bright_spots(members, context.outcomes, config) if s.entry_id not in seen]
+    return ThemeView(
+        theme.id, name, phrases, profile, tuple(spots), tuple(r.passage_id for r in members)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    outcomes: dict[int, Counter[str]]
+    verdicts: dict[int, tuple[str, str]]
+    totals: dict[int, int]
+    networks: int
+    reference: str | None
+    scoped: bool
+
+
 def _views(
-    session: Session, scope: ThemeScope, config: ThemeConfig, theme_id: int | None,
-    verdicts: dict[int, str],
-) -> list[ThemeView]:  # fmt: skip
+    session: Session, scope: ThemeScope, config: ThemeConfig, theme_id: int | None
+) -> list[ThemeView]:
     run = current_run(session)
     if run is None:
         return []
@@ -230,42 +302,27 @@ def _views(
     by_theme: dict[int, list[_Row]] = defaultdict(list)
     for row in rows:
         by_theme[row.theme_id].append(row)
-    outcomes = _outcomes(session, run.id, scope, theme_id)
-    totals = _totals(session, run.id)
-    networks = int(session.scalar(select(func.count()).select_from(Network)) or 0)
-    reference = _reference_quarter(session, scope)
+    context = _Context(
+        outcomes=_outcomes(session, run.id, scope, theme_id),
+        verdicts=_project_verdicts(session, rows),
+        totals=_totals(session, run.id),
+        networks=int(session.scalar(select(func.count()).select_from(Network)) or 0),
+        reference=_reference_quarter(session, scope),
+        scoped=bool(scope.networks or scope.since or scope.until),
+    )
     themes = {t.id: t for t in session.scalars(select(Theme).where(Theme.id.in_(by_theme)))}
-    views = []
-    for tid, members in by_theme.items():
-        entry_ids = {r.passage.entry_id for r in members}
-        counts = sum((outcomes.get(e, Counter()) for e in entry_ids), Counter())
-        profile = build_theme_profile(
-            [r.passage for r in members], outcomes=counts, project_verdicts=verdicts,
-            total_networks=networks, reference_quarter=reference, config=config,
-        )  # fmt: skip
-        hidden = len(members) < totals.get(tid, 0) or bool(scope.networks)
-        name, phrases = _naming(session, themes[tid], members, hidden)
-        views.append(
-            ThemeView(tid, name, phrases, profile, _bright_spots(members, outcomes, config),
-                      tuple(r.passage_id for r in members))
-        )  # fmt: skip
+    views = [_view(session, themes[t], members, context, config) for t, members in by_theme.items()]
     return sorted(views, key=lambda v: (-v.profile.score, v.theme_id))
 
 
-def list_themes(
-    session: Session, scope: ThemeScope, config: ThemeConfig,
-    project_verdicts: dict[int, str] | None = None,
-) -> list[ThemeView]:  # fmt: skip
+def list_themes(session: Session, scope: ThemeScope, config: ThemeConfig) -> list[ThemeView]:
     """Themes of the current run with at least one passage the viewer may see, best first."""
-    return _views(session, scope, config, None, project_verdicts or {})
+    return _views(session, scope, config, None)
 
 
-def get_theme(
-    session: Session, theme_id: int, scope: ThemeScope, config: ThemeConfig,
-    project_verdicts: dict[int, str] | None = None,
-) -> ThemeView:  # fmt: skip
+def get_theme(session: Session, theme_id: int, scope: ThemeScope, config: ThemeConfig) -> ThemeView:
     """One theme as the viewer sees it; hidden and unknown themes are the same 404."""
-    views = _views(session, scope, config, theme_id, project_verdicts or {})
+    views = _views(session, scope, config, theme_id)
     if not views:
         raise NotFoundError(f"theme {theme_id} not found")
     return views[0]

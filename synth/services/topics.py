@@ -20,13 +20,14 @@ from numpy.typing import NDArray
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Passage, PassageTopic, Theme, Topic, TopicRun
+from models import Entry, Network, Passage, PassageTopic, Theme, Topic, TopicRun
 from synth.config import TopicConfig
 from synth.core.theme_identity import match_themes
 from synth.errors import SynthError
-from synth.ports import Embedder
+from synth.ports import Embedder, ProgressReporter
 from synth.services.embeddings import vector_from_bytes, vector_to_bytes
 from synth.topics import FittedTopic, TopicFit, fit_topics
+from synth.topics.centring import apply_centring, compute_network_means
 
 __all__ = [
     "AssignmentReport",
@@ -76,51 +77,84 @@ def current_run(session: Session) -> TopicRun | None:
     return session.scalars(select(TopicRun).where(TopicRun.status == "current")).first()
 
 
-def _load_passages(
-    session: Session, model: str, dim: int
-) -> tuple[list[int], list[str], NDArray[np.float32]]:
+@dataclass(frozen=True, slots=True)
+class _Passages:
+    ids: list[int]
+    texts: list[str]
+    networks: list[str]
+    vectors: NDArray[np.float32]
+
+
+def _load_passages(session: Session, model: str, dim: int, after: int = 0) -> _Passages:
     rows = session.execute(
-        select(Passage.id, Passage.text, Passage.embedding)
+        select(Passage.id, Passage.text, Passage.embedding, Network.slug)
+        .join(Entry, Entry.id == Passage.entry_id)
+        .join(Network, Network.id == Entry.network_id)
         .where(Passage.embedding_model == model, Passage.embedding_dim == dim)
+        .where(Passage.id > after)
         .order_by(Passage.id)
     ).all()
-    ids = [r.id for r in rows]
-    texts = [r.text for r in rows]
     blob = b"".join(r.embedding for r in rows)
-    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32)
-    return ids, texts, vectors
+    return _Passages(
+        ids=[r.id for r in rows],
+        texts=[r.text for r in rows],
+        networks=[r.slug for r in rows],
+        vectors=np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32),
+    )
+
+
+def _run_means(run: TopicRun) -> dict[str, NDArray[np.float32]]:
+    return {k: np.asarray(v, dtype=np.float32) for k, v in (run.network_means or {}).items()}
 
 
 def fit_topic_run(
-    sessions: sessionmaker[Session], embedder: Embedder, config: TopicConfig, data_dir: Path
+    sessions: sessionmaker[Session],
+    embedder: Embedder,
+    config: TopicConfig,
+    data_dir: Path,
+    progress: ProgressReporter | None = None,
 ) -> TopicRunReport:
-    """Refit the topic model on every stored passage and make the result the current run."""
+    """Refit the topic model on every stored passage and make the result the current run.
+
+    Progress has three steps: passages loaded, model fitted, run stored.
+    """
     started = time.perf_counter()
+    if progress is not None:
+        progress.start(3, "Fitting topics")
     with sessions() as session:
-        ids, texts, vectors = _load_passages(session, embedder.name, embedder.dim)
+        passages = _load_passages(session, embedder.name, embedder.dim)
+        ids = passages.ids
         if len(ids) < MIN_PASSAGES:
             raise SynthError(
                 f"the store has {len(ids)} passages; topics need at least {MIN_PASSAGES}: "
                 "ingest more entries first"
             )
+        means = compute_network_means(passages.vectors, passages.networks)
+        vectors = apply_centring(
+            passages.vectors, passages.networks, means, config.network_centring
+        )
         run = TopicRun(
             status="fitting", embedding_model=embedder.name,
             parameters=config.model_dump(mode="json"), corpus_size=len(ids),
             last_passage_id=ids[-1],
+            network_means={k: v.tolist() for k, v in means.items()},
         )  # fmt: skip
         session.add(run)
         session.commit()
         run_id = run.id
+    _step(progress)
     try:
-        fit = fit_topics(texts, vectors, config, embedder)
+        fit = fit_topics(passages.texts, vectors, config, embedder)
         model_path = _save_model(fit, data_dir, run_id)
     except Exception as exc:
         _mark_failed(sessions, run_id, exc)
         raise
+    _step(progress)
     with sessions() as session, session.begin():
         counts = _persist(session, run_id, fit, ids, vectors, config)
         run = session.get_one(TopicRun, run_id)
         run.model_path = str(model_path)
+    _step(progress)
     seconds = round(time.perf_counter() - started, 2)
     with sessions() as session, session.begin():
         session.get_one(TopicRun, run_id).metrics = _metrics(fit, seconds)
@@ -130,6 +164,11 @@ def fit_topic_run(
         outlier_share_before_reduction=round(fit.outlier_share_before_reduction, 4),
         themes_kept=counts[0], themes_new=counts[1], themes_archived=counts[2], seconds=seconds,
     )  # fmt: skip
+
+
+def _step(progress: ProgressReporter | None) -> None:
+    if progress is not None:
+        progress.advance()
 
 
 def _metrics(fit: TopicFit, seconds: float) -> dict[str, object]:
@@ -155,6 +194,9 @@ def _save_model(fit: TopicFit, data_dir: Path, run_id: int) -> Path:
     """Save the fitted BERTopic model (safetensors, no embedding model inside)."""
     folder = data_dir / "topics" / f"run-{run_id}"
     folder.parent.mkdir(parents=True, exist_ok=True)
+    vectorizer = fit.model.vectorizer_model
+    if hasattr(vectorizer, "vocabulary_"):  # sklearn leaves numpy ints after pruning: not JSON
+        vectorizer.vocabulary_ = {k: int(v) for k, v in vectorizer.vocabulary_.items()}
     fit.model.save(
         str(folder), serialization="safetensors", save_ctfidf=True, save_embedding_model=False
     )
@@ -245,36 +287,41 @@ def assign_new_passages(session: Session, config: TopicConfig) -> AssignmentRepo
     run = current_run(session)
     if run is None:
         return AssignmentReport(None, 0, 0)
-    done = select(PassageTopic.passage_id).where(PassageTopic.run_id == run.id)
-    rows = session.execute(
-        select(Passage.id, Passage.embedding, Passage.embedding_dim)
-        .where(
-            Passage.id > run.last_passage_id,
-            Passage.embedding_model == run.embedding_model,
-            Passage.id.not_in(done),
-        )
-        .order_by(Passage.id)
-    ).all()
-    if not rows:
-        return AssignmentReport(run.id, 0, 0)
     topics = list(session.scalars(select(Topic).where(Topic.run_id == run.id).order_by(Topic.id)))
-    dim = rows[0].embedding_dim
-    vectors = np.stack([vector_from_bytes(r.embedding, dim) for r in rows])
-    centroids = np.stack([vector_from_bytes(t.centroid, dim) for t in topics])
+    done = set(
+        session.scalars(
+            select(PassageTopic.passage_id).where(
+                PassageTopic.run_id == run.id, PassageTopic.passage_id > run.last_passage_id
+            )
+        )
+    )
+    first = session.scalars(select(Passage.embedding_dim).limit(1)).first()
+    if first is None or not topics:
+        return AssignmentReport(run.id, 0, 0)
+    new = _load_passages(session, run.embedding_model, first, after=run.last_passage_id)
+    keep = [i for i, pid in enumerate(new.ids) if pid not in done]
+    if not keep:
+        return AssignmentReport(run.id, 0, 0)
+    centring = float(run.parameters.get("network_centring", 0.0))
+    vectors = apply_centring(
+        new.vectors[keep], [new.networks[i] for i in keep], _run_means(run), centring
+    )
+    centroids = np.stack([vector_from_bytes(t.centroid, first) for t in topics])
     similarity = vectors @ centroids.T
     best = similarity.argmax(axis=1)
-    outliers = 0
-    for row, column, sims in zip(rows, best, similarity, strict=True):
+    rows = []
+    for i, column, sims in zip(keep, best, similarity, strict=True):
         topic = topics[int(column)] if sims[column] >= config.outlier_threshold else None
-        outliers += topic is None
-        session.add(
-            PassageTopic(
-                run_id=run.id, passage_id=row.id, topic_id=topic.id if topic else None,
-                theme_id=topic.theme_id if topic else None, similarity=float(sims[column]),
-                assigned_by="ingest",
-            )
+        rows.append(
+            {
+                "run_id": run.id, "passage_id": new.ids[i],
+                "topic_id": topic.id if topic else None,
+                "theme_id": topic.theme_id if topic else None,
+                "similarity": float(sims[column]), "x": 0.0, "y": 0.0, "assigned_by": "ingest",
+            }
         )  # fmt: skip
-    session.flush()
+    session.execute(insert(PassageTopic), rows)
+    outliers = sum(r["topic_id"] is None for r in rows)
     return AssignmentReport(run.id, len(rows), outliers)
 
 

@@ -135,6 +135,7 @@ def _vectorizer(config: TopicConfig, count_vectorizer: Any) -> Any:
         stop_words=build_stop_words(config.domain_stop_words),
         ngram_range=(1, config.ngram_max),
         min_df=config.min_document_frequency,
+        max_features=config.max_phrases,
     )
 
 

@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('embedding_model', sa.String(length=200), nullable=False),
     sa.Column('parameters', sa.JSON(), nullable=False),
     sa.Column('metrics', sa.JSON(), nullable=False),
+    sa.Column('network_means', sa.JSON(), nullable=False),
     sa.Column('corpus_size', sa.Integer(), nullable=False),
     sa.Column('last_passage_id', sa.Integer(), nullable=False),
     sa.Column('model_path', sa.String(length=500), nullable=True),
