@@ -42,7 +42,8 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case, served: Stack) -> N
     request = {k: kwargs[k] for k in ("headers", "params", "json") if kwargs.get(k) is not None}
     if "files" in kwargs or isinstance(kwargs.get("data"), dict):
         request["files"] = _files(kwargs.get("files"))
-        request["data"] = {k: str(v) for k, v in (kwargs.get("data") or {}).items()}
+        data = kwargs.get("data")
+        request["data"] = {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
         request["headers"] = {
             k: v for k, v in request.get("headers", {}).items() if k.lower() != "content-type"
         }
