@@ -110,7 +110,8 @@ def test_search_api_shows_public_only(demo_store: tuple[str, dict[str, object]])
     with build_session_factory(engine)() as session:
         visibility = {e.id: e.visibility for e in session.scalars(select(Entry))}
     engine.dispose()
-    with TestClient(create_app(Settings(database_url=url, data_dir=data_dir))) as client:
+    settings = Settings(database_url=url, data_dir=data_dir, allow_anonymous_read=True)
+    with TestClient(create_app(settings)) as client:
         body = client.get("/api/v1/search", params={"q": "digital self-referral", "k": 20}).json()
         assert body["results"]
         assert {visibility[r["entry_id"]] for r in body["results"]} == {"public"}
