@@ -27,6 +27,7 @@ from api.routes import (
     search,
 )
 from api.settings import Settings, get_settings
+from api.web import install_web
 from synth import __version__
 from synth.engine import Engine, build_engine
 from synth.services.jobs import ThreadJobRunner, recover_jobs
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     for resource in (networks, organisations, projects, entries, jobs, index, measures):
         app.include_router(resource.router)
+    install_web(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -24,9 +24,10 @@ from synth.config import (
     TopicConfig,
 )
 
-__all__ = ["DEV_PSEUDONYM_KEY", "Settings", "get_settings"]
+__all__ = ["DEV_PSEUDONYM_KEY", "DEV_SESSION_SECRET", "Settings", "get_settings"]
 
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key"
+DEV_SESSION_SECRET = "dev-only-session-secret"
 
 
 class Settings(BaseSettings):
@@ -82,11 +83,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         20_000_000, ge=1024, description="Largest request body accepted (413 above)."
     )
+    session_secret: SecretStr = Field(
+        SecretStr(DEV_SESSION_SECRET),
+        description="Secret that signs the web UI's session cookie. Required outside dev.",
+    )
+    session_max_age_hours: int = Field(
+        12, ge=1, le=24 * 30, description="How long a web UI sign-in lasts (hours)."
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
         if self.env != "dev" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
             raise ValueError("SYNTH_PSEUDONYM_KEY must be set to a real secret when SYNTH_ENV=prod")
+        secret = self.session_secret.get_secret_value()
+        if self.env != "dev" and (secret == DEV_SESSION_SECRET or len(secret) < 32):
+            raise ValueError(
+                "SYNTH_SESSION_SECRET must be a real secret of 32+ characters when SYNTH_ENV=prod"
+            )
         return self
 
     def engine_config(self) -> EngineConfig:
