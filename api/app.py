@@ -25,6 +25,7 @@ from api.routes import (
     organisations,
     projects,
     search,
+    themes,
 )
 from api.settings import Settings, get_settings
 from api.web import install_web
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(search.router)
-    for resource in (networks, organisations, projects, entries, jobs, index, measures):
+    for resource in (networks, organisations, projects, entries, jobs, index, measures, themes):
         app.include_router(resource.router)
     install_web(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

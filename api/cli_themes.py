@@ -80,7 +80,7 @@ def topics_runs(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 "corpus_size": r.corpus_size,
                 "metrics": r.metrics,
                 "error": r.error,
-            }  # fmt: skip
+            }
             for r in runs
         ]
     if as_json:

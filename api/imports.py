@@ -206,4 +206,6 @@ def _run_rebuild(
 
 def build_handlers() -> dict[str, JobHandler]:
     """The job kinds this API runs, by name."""
-    return {IMPORT_JOB: _run_import, REBUILD_JOB: _run_rebuild}
+    from api.topic_jobs import TOPIC_FIT_JOB, run_topic_fit
+
+    return {IMPORT_JOB: _run_import, REBUILD_JOB: _run_rebuild, TOPIC_FIT_JOB: run_topic_fit}

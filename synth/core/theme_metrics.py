@@ -30,6 +30,8 @@ __all__ = [
     "ThemePassage",
     "ThemeProfile",
     "build_theme_profile",
+    "build_timeline",
+    "month_of",
     "quarter_index",
     "quarter_of",
 ]
@@ -70,6 +72,31 @@ class ThemeProfile:
 def quarter_of(day: dt.date) -> str:
     """``2025-08-14`` → ``"2025Q3"``."""
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def month_of(day: dt.date) -> str:
+    """``2025-08-14`` → ``"2025-08"``."""
+    return f"{day.year}-{day.month:02d}"
+
+
+def build_timeline(
+    passages: Sequence[ThemePassage], period: str = "quarter"
+) -> dict[str, dict[str, int]]:
+    """Entries per period (``quarter`` or ``month``) and network, periods in order.
+
+    >>> p = [ThemePassage(1, "a", "o", None, dt.date(2025, 2, 1)),
+    ...      ThemePassage(1, "a", "o", None, dt.date(2025, 2, 1)),
+    ...      ThemePassage(2, "b", "o", None, dt.date(2025, 5, 1))]
+    >>> build_timeline(p)
+    {'2025Q1': {'a': 1}, '2025Q2': {'b': 1}}
+    """
+    label = quarter_of if period == "quarter" else month_of
+    entries = {(p.entry_id, p.network, p.occurred_on) for p in passages if p.occurred_on}
+    table: dict[str, Counter[str]] = {}
+    for _, network, day in sorted(entries, key=lambda e: (e[2], e[0])):
+        assert day is not None
+        table.setdefault(label(day), Counter())[network] += 1
+    return {key: dict(sorted(counts.items())) for key, counts in sorted(table.items())}
 
 
 def quarter_index(quarter: str) -> int:

@@ -30,6 +30,7 @@ from synth.services.entry_vectors import EntryVectors
 from synth.services.ingest import ingest_records
 from synth.services.keys import AccessDeniedError, Principal, Scope
 from synth.services.preparation import PreparedEntry, prepare_entries
+from synth.services.topics import assign_new_passages
 from synth.services.writing import EntryWriter
 from synth.types import EntryRecord, SourceRef, build_entry_record
 
@@ -355,6 +356,8 @@ def update_entry(
         )
         if "author" not in changes:
             current.author_pseudonym = author
+        session.flush()
+        assign_new_passages(session, engine.config.topics)
     engine.open_indexes()
 
 

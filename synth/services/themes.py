@@ -16,10 +16,25 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from models import Entry, Network, Organisation, OutcomeSentence, Passage, PassageTopic, Theme
+from models import (
+    Entry,
+    Network,
+    Organisation,
+    OutcomeSentence,
+    Passage,
+    PassageTopic,
+    Project,
+    Theme,
+)
 from synth.config import ThemeConfig
 from synth.core.signals import Verdict
-from synth.core.theme_metrics import ThemePassage, ThemeProfile, build_theme_profile, quarter_of
+from synth.core.theme_metrics import (
+    ThemePassage,
+    ThemeProfile,
+    build_theme_profile,
+    build_timeline,
+    quarter_of,
+)
 from synth.errors import NotFoundError
 from synth.search.query import Viewer
 from synth.services.entries import visible_clause
@@ -34,12 +49,17 @@ _WORD = re.compile(r"[a-z]+")
 
 @dataclass(frozen=True, slots=True)
 class ThemeScope:
-    """Whose eyes, and which slice of the store: networks and a date range."""
+    """Whose eyes, and which slice of the store: networks and a date range.
+
+    ``organisations`` and ``projects`` narrow it further (a management meeting, a project board).
+    """
 
     viewer: Viewer
     networks: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    organisations: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +86,7 @@ class ThemeView:
     profile: ThemeProfile
     bright_spots: tuple[BrightSpot, ...] = field(default=())
     passage_ids: tuple[int, ...] = field(default=(), repr=False)
+    timeline: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (CLI ``--json`` and the API)."""
@@ -79,6 +100,7 @@ class ThemeView:
             "worked": p.worked, "did_not_work": p.did_not_work,
             "project_verdicts": p.project_verdicts, "explanation": list(p.explanation),
             "bright_spots": [_spot_dict(s) for s in self.bright_spots],
+            "timeline": self.timeline,
         }  # fmt: skip
 
 
@@ -106,6 +128,12 @@ def _scope_conditions(scope: ThemeScope) -> list[ColumnElement[bool]]:
         conditions.append(clause)
     if scope.networks:
         conditions.append(Network.slug.in_(scope.networks))
+    if scope.organisations:
+        orgs = select(Organisation.id).where(Organisation.slug.in_(scope.organisations))
+        conditions.append(Entry.organisation_id.in_(orgs))
+    if scope.projects:
+        projects = select(Project.id).where(Project.slug.in_(scope.projects))
+        conditions.append(Entry.project_id.in_(projects))
     if scope.since is not None:
         conditions.append(Entry.occurred_on >= scope.since)
     if scope.until is not None:
@@ -278,7 +306,13 @@ def _view(
     seen = {s.entry_id for s in spots}
     spots += [s for s in _bright_spots(members, context.outcomes, config) if s.entry_id not in seen]
     return ThemeView(
-        theme.id, name, phrases, profile, tuple(spots), tuple(r.passage_id for r in members)
+        theme.id,
+        name,
+        phrases,
+        profile,
+        tuple(spots),
+        tuple(r.passage_id for r in members),
+        build_timeline([r.passage for r in members], context.period),
     )
 
 
@@ -290,10 +324,15 @@ class _Context:
     networks: int
     reference: str | None
     scoped: bool
+    period: str
 
 
 def _views(
-    session: Session, scope: ThemeScope, config: ThemeConfig, theme_id: int | None
+    session: Session,
+    scope: ThemeScope,
+    config: ThemeConfig,
+    theme_id: int | None,
+    period: str = "quarter",
 ) -> list[ThemeView]:
     run = current_run(session)
     if run is None:
@@ -308,7 +347,10 @@ def _views(
         totals=_totals(session, run.id),
         networks=int(session.scalar(select(func.count()).select_from(Network)) or 0),
         reference=_reference_quarter(session, scope),
-        scoped=bool(scope.networks or scope.since or scope.until),
+        scoped=bool(
+            scope.networks or scope.organisations or scope.projects or scope.since or scope.until
+        ),
+        period=period,
     )
     themes = {t.id: t for t in session.scalars(select(Theme).where(Theme.id.in_(by_theme)))}
     views = [_view(session, themes[t], members, context, config) for t, members in by_theme.items()]
@@ -320,9 +362,19 @@ def list_themes(session: Session, scope: ThemeScope, config: ThemeConfig) -> lis
     return _views(session, scope, config, None)
 
 
-def get_theme(session: Session, theme_id: int, scope: ThemeScope, config: ThemeConfig) -> ThemeView:
-    """One theme as the viewer sees it; hidden and unknown themes are the same 404."""
-    views = _views(session, scope, config, theme_id)
+def get_theme(
+    session: Session,
+    theme_id: int,
+    scope: ThemeScope,
+    config: ThemeConfig,
+    *,
+    period: str = "quarter",
+) -> ThemeView:
+    """One theme as the viewer sees it (timeline by ``quarter`` or ``month``).
+
+    Hidden and unknown themes are the same 404.
+    """
+    views = _views(session, scope, config, theme_id, period)
     if not views:
         raise NotFoundError(f"theme {theme_id} not found")
     return views[0]

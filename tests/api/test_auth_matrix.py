@@ -170,8 +170,23 @@ CASES = [
         (403, 404, 204, 401),
     ),
     Case("/api/v1/index/rebuild", "POST", lambda _: "/api/v1/index/rebuild", (403, 403, 202, 401)),
+    # No topic run in this store: theme lists are empty, and a theme is a 404 to everyone
+    # (tests/api/test_themes_routes.py covers visibility with fitted topics).
+    Case("/api/v1/themes", "GET", lambda _: "/api/v1/themes", (200, 200, 200, 200)),
+    Case("/api/v1/themes/{theme_id}", "GET", lambda _: "/api/v1/themes/1", (404, 404, 404, 404)),
+    Case(
+        "/api/v1/themes/{theme_id}/summary",
+        "GET",
+        lambda _: "/api/v1/themes/1/summary",
+        (404, 404, 404, 404),
+    ),
+    Case("/api/v1/topics/runs", "GET", lambda _: "/api/v1/topics/runs", (200, 200, 200, 200)),
+    Case("/api/v1/topics/fit", "POST", lambda _: "/api/v1/topics/fit", (403, 403, 202, 401)),
 ]
-OUR_TAGS = {"health", "search", "networks", "organisations", "projects", "entries", "jobs", "index"}
+OUR_TAGS = {
+    "health", "search", "networks", "organisations", "projects", "entries", "jobs", "index",
+    "themes",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.url.__name__} {c.route}")
