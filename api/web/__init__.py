@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
-from api.web import pages_auth, pages_search
+from api.web import (
+    pages_auth,
+    pages_map,
+    pages_measures,
+    pages_search,
+    pages_themes,
+    static_files,
+)
 from api.web.errors import install_page_errors
 from api.web.rendering import security_headers
 
 __all__ = ["install_web"]
 
-STATIC = Path(__file__).parent / "static"
-
 
 def install_web(app: FastAPI) -> None:
     """Add the pages, their static files, HTML error pages and the security headers."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_auth, pages_search):
+    pages = (pages_auth, pages_search, pages_themes, pages_map, pages_measures)
+    for module in (static_files, *pages):
         app.include_router(module.router)
     install_page_errors(app)
     app.middleware("http")(security_headers)

@@ -77,9 +77,7 @@ def sign_in(
 
 
 @router.post("/sign-out", response_model=None)
-def sign_out(
-    request: Request, csrf_token: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
+def sign_out(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
     """End the session."""
     settings: Settings = request.app.state.settings
     stored = load_session(request, settings)

@@ -55,7 +55,9 @@ def _clean(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v for v in (values or ()) if v)
 
 
-def _outside(principal: Principal, chosen: tuple[str, ...], all_networks: list[str]) -> tuple[str, ...]:
+def _outside(
+    principal: Principal, chosen: tuple[str, ...], all_networks: list[str]
+) -> tuple[str, ...]:
     """Networks other than the caller's (within ``chosen`` when some are chosen)."""
     pool = chosen or tuple(all_networks)
     return tuple(n for n in pool if n not in principal.networks) or ("-none-",)

@@ -14,6 +14,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from api.settings import Settings
 from api.web.session import WebUser, save_session
+from api.web.static_files import static_url
+from api.web.svg import colour
 
 __all__ = ["WEB_CSP", "is_web_path", "redirect", "render", "security_headers", "sign_in_url"]
 
@@ -41,6 +43,8 @@ def _environment() -> Environment:
     )
     env.filters["date"] = _format_date
     env.filters["label"] = lambda value: str(value).replace("_", " ")
+    env.globals["colour"] = colour
+    env.globals["static"] = static_url
     return env
 
 
