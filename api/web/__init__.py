@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api.web import (
     pages_auth,
+    pages_contribute,
     pages_map,
     pages_measures,
     pages_search,
@@ -20,7 +21,7 @@ __all__ = ["install_web"]
 
 def install_web(app: FastAPI) -> None:
     """Add the pages, their static files, HTML error pages and the security headers."""
-    pages = (pages_auth, pages_search, pages_themes, pages_map, pages_measures)
+    pages = (pages_auth, pages_search, pages_themes, pages_map, pages_measures, pages_contribute)
     for module in (static_files, *pages):
         app.include_router(module.router)
     install_page_errors(app)

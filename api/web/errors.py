@@ -74,7 +74,7 @@ def _wrap(api_handler: Handler) -> Handler:
     return handler
 
 
-async def _sign_in(request: Request, exc: Exception) -> Response:
+async def _sign_in(request: Request, _: Exception) -> Response:
     return redirect(sign_in_url(request))
 
 

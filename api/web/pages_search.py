@@ -42,13 +42,13 @@ def segments(passage: MatchedPassage) -> list[tuple[str, bool]]:
 
 def directory(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Networks and organisations as (slug, name) choices for the filters."""
+    networks = session.scalars(select(Network).order_by(Network.name))
+    organisations = session.scalars(select(Organisation).order_by(Organisation.name))
     return {
-        "networks": [(n.slug, n.name) for n in session.scalars(select(Network).order_by(Network.name))],
-        "organisations": [
-            (o.slug, o.name) for o in session.scalars(select(Organisation).order_by(Organisation.name))
-        ],
+        "networks": [(n.slug, n.name) for n in networks],
+        "organisations": [(o.slug, o.name) for o in organisations],
         "kinds": [(k.value, k.value.replace("_", " ")) for k in EntryKind],
-    }  # fmt: skip
+    }
 
 
 def _clean(values: list[str] | None) -> tuple[str, ...]:
@@ -60,7 +60,7 @@ def _outside(
 ) -> tuple[str, ...]:
     """Networks other than the caller's (within ``chosen`` when some are chosen)."""
     pool = chosen or tuple(all_networks)
-    return tuple(n for n in pool if n not in principal.networks) or ("-none-",)
+    return tuple(n for n in pool if n not in principal.networks)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,6 +80,8 @@ def _hits(
     chosen = form.network
     if form.outside and principal.networks:
         chosen = _outside(principal, chosen, networks)
+        if not chosen:
+            return []
     query = SearchQuery(
         text=form.q,
         k=20,

@@ -94,13 +94,15 @@ def stacked_bars(
     scale = (height - bottom - top_pad) / top
     slot = (width - left - 8) / len(quarters)
     bar = max(slot * 0.7, 2)
+    axis = height - bottom
+    tick = 'text-anchor="end" font-size="11" fill="#4f5b66"'
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 4}" y2="{height - bottom}" stroke="#7d8893"/>',
-        f'<text x="{left - 6}" y="{top_pad + 4}" text-anchor="end" font-size="11" fill="#4f5b66">{top}</text>',
-        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11" fill="#4f5b66">0</text>',
-    ]  # fmt: skip
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{axis}" x2="{width - 4}" y2="{axis}" stroke="#7d8893"/>',
+        f'<text x="{left - 6}" y="{top_pad + 4}" {tick}>{top}</text>',
+        f'<text x="{left - 6}" y="{axis}" {tick}>0</text>',
+    ]
     every = max(1, len(quarters) // 8)
     for i, quarter in enumerate(quarters):
         x = left + i * slot + (slot - bar) / 2
