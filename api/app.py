@@ -15,6 +15,8 @@ from api.auth import BodySizeLimit, RateLimiter
 from api.errors import Problem, install_error_handlers
 from api.imports import build_handlers
 from api.routes import (
+    actions,
+    briefings,
     entries,
     health,
     index,
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     for resource in (networks, organisations, projects, entries, jobs, index, measures, themes):
         app.include_router(resource.router)
+    app.include_router(actions.router)
+    app.include_router(briefings.router)
     install_web(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

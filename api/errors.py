@@ -21,6 +21,8 @@ from synth.errors import (
     StoreError,
     SynthError,
 )
+from synth.reporting.pdf import PdfRenderError
+from synth.services.actions import ActionInvalidError
 from synth.services.entries import DuplicateEntryError, EntryIdTakenError
 from synth.services.jobs import JobStateError
 from synth.services.keys import AccessDeniedError, AuthenticationError
@@ -98,6 +100,8 @@ STATUS_BY_ERROR: dict[type[SynthError], int] = {
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
     BodyInvalidError: 422,
+    ActionInvalidError: 422,
+    PdfRenderError: 503,
     RateLimitedError: 429,
     IngestError: 422,
     NotFoundError: 404,

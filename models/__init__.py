@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 data model of synth; Alembic migrations live in ``models/migrations``."""
 
 from models.access import ApiKey, Job
+from models.actions import ACTION_STATUSES, Action
 from models.base import Base
 from models.entities import (
     EmbeddingCacheItem,
@@ -19,6 +20,8 @@ from models.outcomes import OutcomeSentence
 from models.topics import PassageTopic, Theme, Topic, TopicRun
 
 __all__ = [
+    "ACTION_STATUSES",
+    "Action",
     "ApiKey",
     "Base",
     "EmbeddingCacheItem",
