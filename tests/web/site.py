@@ -82,7 +82,7 @@ def add_theme(engine: Engine) -> int:
                     x=float(i),
                     y=float(i % 3),
                     assigned_by="fit",
-                )  # fmt: skip
+                )
             )
         return theme.id
 
