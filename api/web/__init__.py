@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.web import (
+    pages_actions,
     pages_auth,
+    pages_briefings,
     pages_contribute,
     pages_map,
     pages_measures,
@@ -21,8 +23,11 @@ __all__ = ["install_web"]
 
 def install_web(app: FastAPI) -> None:
     """Add the pages, their static files, HTML error pages and the security headers."""
-    pages = (pages_auth, pages_search, pages_themes, pages_map, pages_measures, pages_contribute)
-    for module in (static_files, *pages):
+    pages = (
+        static_files, pages_auth, pages_search, pages_themes, pages_actions, pages_map,
+        pages_measures, pages_contribute, pages_briefings,
+    )  # fmt: skip
+    for module in pages:
         app.include_router(module.router)
     install_page_errors(app)
     app.middleware("http")(security_headers)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import EngineDep, SessionDep
+from api.web.pages_actions import actions_context
 from api.web.pages_search import directory
 from api.web.rendering import render
 from api.web.session import UserDep
@@ -138,5 +139,6 @@ def theme_page(
         "quarters": quarters,
         "chart": chart,
         "form": {"network": network, "since": since, "until": until},
+        **actions_context(session, user, summary.theme.theme_id),
     }
     return render(request, user, "theme.html", context)
