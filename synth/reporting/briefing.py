@@ -286,14 +286,13 @@ def build_briefing(
             exist.
     """
     _check_slugs(session, scope)
-    steps = _Steps(progress, top + 5)
     theme_scope = ThemeScope(
         viewer=scope.viewer, networks=scope.networks, since=scope.since, until=scope.until,
         organisations=scope.organisations, projects=scope.projects,
     )  # fmt: skip
     views = list_themes(session, theme_scope, tools.themes)
     homes = home_networks(session, scope)
-    steps.done()
+    steps = _Steps(progress, len(views[:top]) + 5)
     themes = []
     for view in views[:top]:
         summary = summarise_theme(session, view.theme_id, theme_scope, tools.themes, tools.splitter)

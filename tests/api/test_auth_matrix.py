@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.api.stack import ENTRIES, PRINCIPALS, SEES, Stack, running_stack
+from tests.api.test_actions import insert_theme, new_action
 
 WHO = PRINCIPALS  # reader, writer, admin, anonymous
 
@@ -65,6 +66,15 @@ def _entry(name: str, suffix: str = "") -> Callable[[Stack], str]:
 
 def _new(network: str, org: str, visibility: str = "network") -> Callable[[Stack], str]:
     return lambda s: f"/api/v1/entries/{_fresh(s, network, org, visibility)}"
+
+
+def _action_body(stack: Stack, network: str | None) -> dict[str, Any]:
+    return {"theme_id": insert_theme(stack), "what": "Share the huddle script", "owner": "Ana",
+            "agreed_at": "Spring event", "network": network}  # fmt: skip
+
+
+def _action(network: str | None) -> Callable[[Stack], str]:
+    return lambda s: f"/api/v1/actions/{new_action(s, network)}"
 
 
 MD = b"---\nkind: story\n---\n# Upload\n\nWe tried a new handover sheet "
@@ -182,10 +192,56 @@ CASES = [
     ),
     Case("/api/v1/topics/runs", "GET", lambda _: "/api/v1/topics/runs", (200, 200, 200, 200)),
     Case("/api/v1/topics/fit", "POST", lambda _: "/api/v1/topics/fit", (403, 403, 202, 401)),
+    # Actions: seen by their network's keys (none: everyone); written by their network's keys.
+    Case("/api/v1/actions", "GET", lambda _: "/api/v1/actions", (200, 200, 200, 200)),
+    Case("/api/v1/actions/{action_id}", "GET", _action("net-a"), (200, 404, 200, 404)),
+    Case("/api/v1/actions/{action_id}", "GET", _action(None), (200, 200, 200, 200)),
+    Case(
+        "/api/v1/actions",
+        "POST",
+        lambda _: "/api/v1/actions",
+        (403, 201, 201, 401),
+        lambda s: {"json": _action_body(s, "net-b")},
+    ),
+    Case(
+        "/api/v1/actions",
+        "POST",
+        lambda _: "/api/v1/actions",
+        (403, 403, 201, 401),
+        lambda s: {"json": _action_body(s, "net-a")},
+    ),
+    Case(
+        "/api/v1/actions/{action_id}",
+        "PATCH",
+        _action("net-b"),
+        (403, 200, 200, 401),
+        lambda _: {"json": {"status": "done"}},
+    ),
+    Case(
+        "/api/v1/actions/{action_id}",
+        "PATCH",
+        _action("net-a"),
+        (403, 404, 200, 401),
+        lambda _: {"json": {"status": "done"}},
+    ),
+    Case(
+        "/api/v1/actions/{action_id}",
+        "PATCH",
+        _action(None),
+        (403, 403, 200, 401),
+        lambda _: {"json": {"status": "done"}},
+    ),
+    Case(
+        "/api/v1/briefings",
+        "POST",
+        lambda _: "/api/v1/briefings",
+        (200, 200, 200, 200),
+        lambda _: {"json": {"networks": ["net-a"]}},
+    ),
 ]
 OUR_TAGS = {
     "health", "search", "networks", "organisations", "projects", "entries", "jobs", "index",
-    "themes",
+    "themes", "actions", "briefings",
 }  # fmt: skip
 
 
