@@ -1,0 +1,159 @@
+"""Kill -9 an ingest at random moments; after each restart nothing committed is lost.
+
+A subprocess ingests 2,000 entries (``tests/reliability/crash_worker.py``), printing the
+source id of each entry once its transaction has committed. The test kills it with SIGKILL
+after a seeded random delay, "restarts" (builds the engine and opens the indexes, as the API
+and CLI do at start-up), checks the store and indexes, and starts the worker again with the
+entries it has not yet seen acknowledged — as a client that retries what was not confirmed.
+
+The worker embeds with the deterministic hashing embedder from ``tests/conftest.py``, not the
+real model: the subject here is durability (transactions, the index change feed and start-up
+reconciliation), and 2,000 entries x 20 restarts with the real model would take far too long.
+Everything else is the product's code path (spaCy sentences, redaction, chunking, outcome
+cues, SQLite in WAL mode, FAISS and BM25 generations on disk).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from synth.config import EngineConfig
+from synth.engine import Engine
+from tests.reliability.checks import (
+    assert_no_partial_entry,
+    assert_searchable,
+    index_check,
+    stored_external_ids,
+)
+from tests.reliability.corpus_gen import external_id
+from tests.reliability.crash_worker import build_test_engine
+
+pytestmark = pytest.mark.slow
+
+ENTRIES = 2_000
+TRIALS = 20
+SEED = 20260801
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Worker:
+    """A running crash worker and the lines it has printed so far."""
+
+    process: subprocess.Popen[str]
+    log: IO[str]
+    lines: list[str] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def pump(self) -> None:
+        """Collect stdout lines until the process ends (run in a thread)."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.strip())
+            if line.strip() == "ready":
+                self.ready.set()
+        self.ready.set()
+
+    def committed(self) -> set[str]:
+        """Source ids the worker reported as committed."""
+        return {line.split(" ", 1)[1] for line in self.lines if line.startswith("committed ")}
+
+
+def start_worker(args: list[str], tmp_path: Path) -> Worker:
+    """Start ``crash_worker`` with ``args``; return once it says it is ready."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    log = (tmp_path / "worker.err").open("a")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.crash_worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    worker = Worker(process, log)
+    threading.Thread(target=worker.pump, daemon=True).start()
+    assert worker.ready.wait(120), "worker did not start"
+    return worker
+
+
+def kill(worker: Worker) -> None:
+    """SIGKILL the worker (if still running) and wait for its output to drain."""
+    if worker.process.poll() is None:
+        worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait(30)
+    worker.log.close()
+    assert worker.process.stdout is not None
+    time.sleep(0.05)
+    worker.process.stdout.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EngineConfig:
+    """A fresh SQLite store and data folder."""
+    return EngineConfig(database_url=f"sqlite:///{tmp_path / 's.db'}", data_dir=str(tmp_path / "d"))
+
+
+def restart(config: EngineConfig) -> Engine:
+    """What a process does at start-up: connect and open (reconcile) the indexes."""
+    engine = build_test_engine(config.database_url, config.data_dir)
+    engine.open_indexes()
+    return engine
+
+
+def verify(config: EngineConfig, acknowledged: set[str], newly: set[str]) -> set[str]:
+    """Check the store after a restart; return the source ids it holds."""
+    engine = restart(config)
+    try:
+        stored = stored_external_ids(engine)
+        assert len(stored) == len(set(stored)), "an entry was stored twice"
+        missing = acknowledged - set(stored)
+        assert not missing, f"acknowledged entries lost: {sorted(missing)[:5]}"
+        assert_no_partial_entry(engine)
+        assert_searchable(engine, sorted(int(i.split("-")[1]) for i in newly))
+    finally:
+        engine.close()
+    report = index_check(config, lambda c: build_test_engine(c.database_url, c.data_dir))
+    assert report["ok"] is True, report
+    return set(stored)
+
+
+def ingest_args(config: EngineConfig, acknowledged: set[str], tmp_path: Path) -> list[str]:
+    """Worker arguments: ingest every entry not yet acknowledged."""
+    skip = tmp_path / "acknowledged.txt"
+    skip.write_text("\n".join(sorted(acknowledged)))
+    return ["ingest", config.database_url, config.data_dir, str(ENTRIES), str(skip)]
+
+
+def test_ingest_killed_at_random_points_loses_nothing(store: EngineConfig, tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    acknowledged: set[str] = set()
+    kills = 0
+    while kills < TRIALS:
+        worker = start_worker(ingest_args(store, acknowledged, tmp_path), tmp_path)
+        time.sleep(rng.uniform(0.0, 3.0))
+        if worker.process.poll() == 0:
+            break  # finished before the kill: the final run below has nothing left to do
+        kill(worker)
+        kills += 1
+        newly = worker.committed() - acknowledged
+        acknowledged |= newly
+        verify(store, acknowledged, newly)
+    assert kills == TRIALS, "the ingest finished before every kill: lengthen it"
+    worker = start_worker(ingest_args(store, acknowledged, tmp_path), tmp_path)
+    assert worker.process.wait(600) == 0
+    kill(worker)
+    newly = worker.committed() - acknowledged
+    final = verify(store, acknowledged | newly, newly)
+    assert final == {external_id(i) for i in range(ENTRIES)}
