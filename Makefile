@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install fmt lint type imports test test-fast serve demo bench migrate check clean
+.PHONY: install fmt lint type imports test test-fast serve demo bench migrate check clean browser
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,16 @@ type: install ## mypy --strict on every package
 imports: install ## import-linter: api -> synth -> models, corpus stays an adapter
 	$(BIN)/lint-imports
 
-test: lint type imports ## Everything CI runs: lint, types, import contracts, all tests (incl. slow, PostgreSQL)
+AXE_VERSION := 4.14.1
+AXE_JS      := .cache/axe/node_modules/axe-core/axe.min.js
+
+browser: ## Debian's Chromium (apt) and axe-core (npm, into .cache/) for the browser tests; idempotent
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@test -f $(AXE_JS) || npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
+
+test: lint type imports browser ## Everything CI runs: lint, types, import contracts, all tests (incl. slow, PostgreSQL)
 	$(BIN)/python -m pytest -m "" -p no:cacheprovider
 
 test-fast: install ## Quick loop: tests not marked slow
@@ -44,9 +53,11 @@ migrate: install ## Create or upgrade the store schema for SYNTH_DATABASE_URL
 demo: migrate ## Load the demo corpus (idempotent)
 	$(BIN)/synth demo
 
-serve: install ## Set up the embedded store, load the demo corpus if empty, serve on :8000
+serve: install ## Set up the embedded store, load the demo corpus if empty, fit themes once, serve on :8000
 	$(BIN)/synth init
 	$(BIN)/synth demo --if-empty
+	@$(BIN)/synth topics runs --json 2>/dev/null | grep -q '"status": "current"' || \
+	  $(BIN)/synth topics fit || echo "themes not fitted yet: run 'synth topics fit' later"
 	$(BIN)/synth serve
 
 bench: install ## Benchmarks (figures go to docs/benchmarks.md)
