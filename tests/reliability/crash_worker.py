@@ -68,9 +68,27 @@ def run_ingest(engine: Engine, count: int, skip: frozenset[str] = frozenset()) -
         ingest_records(engine, chunk, progress=CommitPrinter(ids))
 
 
+class StepPrinter:
+    """Progress reporter printing ``step N`` as a refit passes each of its steps."""
+
+    def __init__(self) -> None:
+        self._step = 0
+
+    def start(self, total: int, description: str) -> None:
+        """Nothing to do at the start."""
+
+    def advance(self, units: int = 1) -> None:
+        """Print the step just finished."""
+        self._step += units
+        sys.stdout.write(f"step {self._step}\n")
+        sys.stdout.flush()
+
+
 def run_refit(engine: Engine) -> None:
     """Refit topics on the whole store."""
-    report = fit_topic_run(engine.sessions, engine.embedder, TopicConfig(), engine.data_dir)
+    report = fit_topic_run(
+        engine.sessions, engine.embedder, TopicConfig(), engine.data_dir, progress=StepPrinter()
+    )
     sys.stdout.write(f"fitted {report.run_id}\n")
 
 

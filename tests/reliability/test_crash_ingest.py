@@ -15,16 +15,9 @@ cues, SQLite in WAL mode, FAISS and BM25 generations on disk).
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -38,65 +31,13 @@ from tests.reliability.checks import (
 )
 from tests.reliability.corpus_gen import external_id
 from tests.reliability.crash_worker import build_test_engine
+from tests.reliability.processes import kill, start_worker
 
 pytestmark = pytest.mark.slow
 
 ENTRIES = 2_000
 TRIALS = 20
 SEED = 20260801
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Worker:
-    """A running crash worker and the lines it has printed so far."""
-
-    process: subprocess.Popen[str]
-    log: IO[str]
-    lines: list[str] = field(default_factory=list)
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def pump(self) -> None:
-        """Collect stdout lines until the process ends (run in a thread)."""
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.strip())
-            if line.strip() == "ready":
-                self.ready.set()
-        self.ready.set()
-
-    def committed(self) -> set[str]:
-        """Source ids the worker reported as committed."""
-        return {line.split(" ", 1)[1] for line in self.lines if line.startswith("committed ")}
-
-
-def start_worker(args: list[str], tmp_path: Path) -> Worker:
-    """Start ``crash_worker`` with ``args``; return once it says it is ready."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    log = (tmp_path / "worker.err").open("a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.crash_worker", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    worker = Worker(process, log)
-    threading.Thread(target=worker.pump, daemon=True).start()
-    assert worker.ready.wait(120), "worker did not start"
-    return worker
-
-
-def kill(worker: Worker) -> None:
-    """SIGKILL the worker (if still running) and wait for its output to drain."""
-    if worker.process.poll() is None:
-        worker.process.send_signal(signal.SIGKILL)
-    worker.process.wait(30)
-    worker.log.close()
-    assert worker.process.stdout is not None
-    time.sleep(0.05)
-    worker.process.stdout.close()
 
 
 @pytest.fixture
