@@ -16,7 +16,7 @@ from api.web.session import CsrfError, SignInRequiredError
 from synth.errors import SynthError
 from synth.services.keys import AuthenticationError
 
-__all__ = ["install_page_errors"]
+__all__ = ["install_page_errors", "wants_page"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,22 @@ def error_page(request: Request, exc: Exception) -> Response:
     return response
 
 
+def wants_page(request: Request) -> bool:
+    """True when the error should be an HTML page: raised by a page, or a browser asked.
+
+    An address that matched no route is a page error only for a client that accepts HTML, so
+    API clients still get problem+json for a mistyped path.
+    """
+    if not is_web_path(request.url.path):
+        return False
+    if request.scope.get("route") is not None:
+        return True
+    return "text/html" in request.headers.get("accept", "")
+
+
 def _wrap(api_handler: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
-        if not is_web_path(request.url.path):
+        if not wants_page(request):
             return await api_handler(request, exc)
         if isinstance(exc, AuthenticationError):
             return redirect(sign_in_url(request))

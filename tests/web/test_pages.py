@@ -126,7 +126,11 @@ def test_errors_on_pages_are_html_and_on_the_api_problem_json(site: Stack) -> No
     missing = page(site.client, "/entries/999999")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert page(site.client, "/themes/424242").status_code == 404
-    assert page(site.client, "/no-such-page").status_code == 404
+    browser = site.client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert browser.status_code == 404 and browser.headers["content-type"].startswith("text/html")
+    client = site.client.get("/no-such-page")
+    assert client.status_code == 404
+    assert client.headers["content-type"] == "application/problem+json"
     api = site.call("reader", "GET", "/api/v1/entries/999999")
     assert api.status_code == 404
     assert api.headers["content-type"] == "application/problem+json"
