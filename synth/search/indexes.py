@@ -47,6 +47,9 @@ HYBRID_INDEX = "synth.index.hybrid.v1"
 
 logger = logging.getLogger(__name__)
 
+#: Passage ids per ``IN (...)`` list when reading passages by id.
+_IN_CHUNK = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class IndexSet:
@@ -114,13 +117,25 @@ def _read_metadata(session: Session, model: str, *, upto: int) -> list[PassageRo
 
 
 def _read_rows(
-    session: Session, model: str, dim: int, *, above: int = 0
+    session: Session,
+    model: str,
+    dim: int,
+    *,
+    above: int = 0,
+    only: NDArray[np.int64] | None = None,
 ) -> tuple[list[PassageRow], NDArray[np.int64], NDArray[np.float32]]:
-    """Read passage metadata and vectors of ``model`` with ids above ``above``."""
+    """Read passage metadata and vectors of ``model`` with ids above ``above`` (or in ``only``)."""
+    columns = (*_METADATA, Passage.embedding)
+    if only is None:
+        queries = [_passages(model, *columns, above=above)]
+    else:
+        chunks = [only[i : i + _IN_CHUNK].tolist() for i in range(0, only.size, _IN_CHUNK)]
+        queries = [_passages(model, *columns).where(Passage.id.in_(chunk)) for chunk in chunks]
     rows, blobs = [], []
-    for r in session.execute(_passages(model, *_METADATA, Passage.embedding, above=above)):
-        rows.append(PassageRow(*r[:-1]))
-        blobs.append(r[-1])
+    for query in queries:
+        for r in session.execute(query):
+            rows.append(PassageRow(*r[:-1]))
+            blobs.append(r[-1])
     ids = np.asarray([r.passage_id for r in rows], dtype=np.int64)
     vectors = (
         np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim).astype(np.float32)
@@ -207,7 +222,13 @@ class SearchIndexes:
             return index_set
 
     def refresh(self, session: Session) -> IndexSet:
-        """Apply passages added or deleted since the current manifest (the change feed)."""
+        """Apply passages added or deleted since the current manifest (the change feed).
+
+        Passages above the manifest's high-water mark and deletions since its last deletion
+        id are applied first. Concurrent writers can commit a lower passage id after a higher
+        one (ids are handed out before commit), so if the count still differs from the store,
+        the store's ids are read once and the difference applied (:meth:`_reconcile`).
+        """
         with self._lock:
             current = self._current
             if current is None:
@@ -219,29 +240,61 @@ class SearchIndexes:
                 session, self._model, self._dim, above=manifest.last_passage_id or 0
             )
             present = current.table.ids[np.isin(current.table.ids, deleted)]
-            if not present.size and not rows:
-                self._check_count(session, current)
-                return current
-            # The dense index is updated in place under its own lock; a reader that meets a
-            # passage id the table does not know yet simply skips it.
-            dense = current.dense
-            if present.size:
-                dense.remove(present)
-            if ids.size:
-                dense.add(ids, vectors)
-            if dense.tombstones > self._config.rebuild_tombstone_share * max(len(dense), 1):
-                return self.rebuild(session)
-            table = current.table.updated(rows, present.tolist())
-            index_set = IndexSet(
-                dense=dense,
-                lexical=_build_lexical(session, self._model),
-                table=table,
-                manifest=self._manifest(table.ids, _last_deletion_id(session)),
-            )
-            self._check_count(session, index_set)
-            self._save(index_set)
-            self._current = index_set
+            index_set = current
+            if present.size or rows:
+                index_set = self._apply(session, current, rows, ids, vectors, present)
+            if not self._count_matches(session, index_set):
+                index_set = self._reconcile(session, index_set)
+            if index_set is not current:
+                self._save(index_set)
+                self._current = index_set
             return index_set
+
+    def _apply(
+        self,
+        session: Session,
+        current: IndexSet,
+        rows: list[PassageRow],
+        ids: NDArray[np.int64],
+        vectors: NDArray[np.float32],
+        removed: NDArray[np.int64],
+    ) -> IndexSet:
+        """Return ``current`` with passages added and removed (or a rebuild, if cheaper)."""
+        # The dense index is updated in place under its own lock; a reader that meets a
+        # passage id the table does not know yet simply skips it.
+        dense = current.dense
+        if removed.size:
+            dense.remove(removed)
+        if ids.size:
+            dense.add(ids, vectors)
+        if dense.tombstones > self._config.rebuild_tombstone_share * max(len(dense), 1):
+            return self.rebuild(session)
+        table = current.table.updated(rows, removed.tolist())
+        return IndexSet(
+            dense=dense,
+            lexical=_build_lexical(session, self._model),
+            table=table,
+            manifest=self._manifest(table.ids, _last_deletion_id(session)),
+        )
+
+    def _reconcile(self, session: Session, current: IndexSet) -> IndexSet:
+        """Make the index hold exactly the store's passage ids, read in one statement."""
+        query = select(Passage.id).where(Passage.embedding_model == self._model)
+        store_ids = np.fromiter(session.scalars(query), dtype=np.int64)
+        missing = np.setdiff1d(store_ids, current.table.ids)
+        extra = np.setdiff1d(current.table.ids, store_ids)
+        logger.info(
+            "index reconciled with the store",
+            extra={"missing": int(missing.size), "extra": int(extra.size)},
+        )
+        rows, ids, vectors = _read_rows(session, self._model, self._dim, only=missing)
+        return self._apply(session, current, rows, ids, vectors, extra)
+
+    def _count_matches(self, session: Session, index_set: IndexSet) -> bool:
+        count = session.scalar(
+            select(func.count()).select_from(Passage).where(Passage.embedding_model == self._model)
+        )
+        return int(count or 0) == len(index_set.table)
 
     def check_saved(self, session: Session) -> DriftReport:
         """Compare the store's passage ids with the *saved* indexes, changing nothing."""
@@ -263,15 +316,6 @@ class SearchIndexes:
             extra=len(indexed - store_ids),
             model_matches=model_matches,
         )
-
-    def _check_count(self, session: Session, index_set: IndexSet) -> None:
-        count = session.scalar(
-            select(func.count()).select_from(Passage).where(Passage.embedding_model == self._model)
-        )
-        if int(count or 0) != len(index_set.table):
-            raise IndexMismatchError(
-                f"the store has {count} passages and the index {len(index_set.table)}"
-            )
 
     def _manifest(self, ids: NDArray[np.int64], last_deletion_id: int) -> IndexManifest:
         return build_manifest(

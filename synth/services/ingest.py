@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Entry
@@ -82,6 +83,30 @@ class IngestReport:
             "redactions": dict(sorted(self.redactions.items())),
             "entry_ids": self.entry_ids,
         }
+
+    def merge(self, other: IngestReport) -> None:
+        """Add the counts and lists of ``other`` (one committed batch) to this report."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.duplicates += other.duplicates
+        self.near_duplicates += other.near_duplicates
+        self.redactions.update(other.redactions)
+        self.entry_ids += other.entry_ids
+
+
+_COUNTS = (
+    "created",
+    "updated",
+    "unchanged",
+    "passages",
+    "embedded",
+    "embedding_cache_hits",
+    "truncated_passages",
+)
+#: Attempts at one batch's transaction when it collides with a concurrent writer.
+_ATTEMPTS = 4
+#: PostgreSQL serialization failure and deadlock: the transaction may simply be retried.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def validate_records(
@@ -162,8 +187,7 @@ def ingest_records(
             person_finder=engine.person_finder,
             window=(engine.embedder.count_tokens, engine.embedder.max_tokens),
         )
-        with engine.sessions.begin() as session:
-            _store_batch(session, engine, prepared, report, pool)
+        pool = _store_with_retry(engine, prepared, report, pool)
         progress.advance(len(batch))
     with engine.sessions.begin() as session:
         assign_new_passages(session, engine.config.topics)
@@ -171,6 +195,39 @@ def ingest_records(
         engine.open_indexes()
     logger.info("ingest finished", extra={"created": report.created, "updated": report.updated})
     return report
+
+
+def _store_with_retry(
+    engine: Engine, prepared: list[PreparedEntry], report: IngestReport, pool: EntryVectors
+) -> EntryVectors:
+    """Commit one batch; retry it when a concurrent writer got there first.
+
+    Two processes creating the same network, organisation, tag or cached embedding at once
+    collide on a unique key; the loser's transaction is rolled back whole and run again, and
+    then finds the winner's rows. Returns the near-duplicate pool to use next (reloaded after
+    a rollback, which may have left uncommitted entries in it).
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        batch_report = IngestReport()
+        try:
+            with engine.sessions.begin() as session:
+                _store_batch(session, engine, prepared, batch_report, pool)
+        except DBAPIError as exc:
+            if attempt == _ATTEMPTS or not _is_conflict(exc):
+                raise
+            logger.warning("batch met a concurrent writer; retrying", extra={"n": attempt})
+            with engine.sessions() as session:
+                pool = EntryVectors.load(session, engine.embedder.name, engine.embedder.dim)
+            continue
+        report.merge(batch_report)
+        break
+    return pool
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    """Whether ``exc`` is a unique-key collision, serialization failure or deadlock."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return isinstance(exc, IntegrityError) or state in _RETRYABLE_SQLSTATES
 
 
 def _store_batch(

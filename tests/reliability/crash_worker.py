@@ -59,9 +59,11 @@ class CommitPrinter:
         self._done += units
 
 
-def run_ingest(engine: Engine, count: int, skip: frozenset[str] = frozenset()) -> None:
-    """Ingest the first ``count`` synthetic entries, leaving out the source ids in ``skip``."""
-    records = [r for r in build_records(count) if r.source.external_id not in skip]
+def run_ingest(
+    engine: Engine, count: int, skip: frozenset[str] = frozenset(), first: int = 0
+) -> None:
+    """Ingest synthetic entries ``first`` to ``count - 1``, leaving out the ids in ``skip``."""
+    records = [r for r in build_records(count)[first:] if r.source.external_id not in skip]
     for start in range(0, len(records), CHUNK):
         chunk = records[start : start + CHUNK]
         ids = [str(r.source.external_id) for r in chunk]
@@ -93,7 +95,8 @@ def run_refit(engine: Engine) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``ingest DB_URL DATA_DIR COUNT [SKIP_FILE]`` or ``refit DB_URL DATA_DIR``."""
+    """``ingest DB_URL DATA_DIR COUNT [SKIP_FILE]``, ``ingest-range DB_URL DATA_DIR FIRST
+    COUNT`` or ``refit DB_URL DATA_DIR``."""
     mode, url, data_dir = argv[:3]
     engine = build_test_engine(url, data_dir)
     migrate(engine.db)
@@ -103,6 +106,9 @@ def main(argv: list[str]) -> None:
     if mode == "ingest":
         skip = Path(argv[4]).read_text().split() if len(argv) > 4 else []
         run_ingest(engine, int(argv[3]), frozenset(skip))
+    elif mode == "ingest-range":
+        first, count = int(argv[3]), int(argv[4])
+        run_ingest(engine, first + count, first=first)
     else:
         run_refit(engine)
     sys.stdout.write("done\n")

@@ -50,10 +50,10 @@ class Worker:
         return {line.split(" ", 1)[1] for line in self.lines if line.startswith("committed ")}
 
 
-def start_worker(args: list[str], tmp_path: Path) -> Worker:
-    """Start ``crash_worker`` with ``args``; return once it says it is ready."""
+def start_worker(args: list[str], tmp_path: Path, *, wait: bool = True) -> Worker:
+    """Start ``crash_worker`` with ``args``; return once it says it is ready (or at once)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    log = (tmp_path / "worker.err").open("a")
+    log = (tmp_path / f"worker-{time.monotonic_ns()}.err").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.crash_worker", *args],
         cwd=ROOT,
@@ -65,8 +65,14 @@ def start_worker(args: list[str], tmp_path: Path) -> Worker:
     worker = Worker(process, log)
     worker.reader = threading.Thread(target=worker.pump, daemon=True)
     worker.reader.start()
-    assert worker.ready.wait(120), "worker did not start"
+    if wait:
+        assert worker.ready.wait(120), "worker did not start"
     return worker
+
+
+def errors(worker: Worker) -> str:
+    """What the worker wrote to stderr (call after it has ended)."""
+    return Path(worker.log.name).read_text(encoding="utf-8", errors="replace")
 
 
 def kill(worker: Worker) -> None:
