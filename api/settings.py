@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         description="Embedding model name or local sentence-transformers directory.",
     )
     embedding_batch_size: int = Field(64, ge=1, le=1024, description="Passages per encode batch.")
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="Embedding backend: `torch` or `onnx-int8` (vectors are stored under "
+        "another model name, so switching on an existing store means re-ingesting).",
+    )
+    embedding_cache_dir: Path | None = Field(
+        None, description="Folder for the generated ONNX model; default <data_dir>/models."
+    )
     hf_hub_offline: bool = Field(
         True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a model hub."
     )
@@ -108,7 +116,10 @@ class Settings(BaseSettings):
             database_url=self.database_url,
             data_dir=str(self.data_dir),
             embedding=EmbeddingConfig(
-                model=self.embedding_model, batch_size=self.embedding_batch_size
+                model=self.embedding_model,
+                batch_size=self.embedding_batch_size,
+                backend=self.embedding_backend,
+                cache_dir=str(self.embedding_cache_dir or self.data_dir / "models"),
             ),
             chunk=self.chunk,
             redaction=self.redaction,

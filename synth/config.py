@@ -41,6 +41,14 @@ class EmbeddingConfig(_Frozen):
     )
     batch_size: int = Field(64, ge=1, le=1024, description="Passages per encode batch.")
     device: str = Field("cpu", description="torch device.")
+    backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="`torch` (sentence-transformers) or `onnx-int8` (the same model exported "
+        "to ONNX, int8-quantised, on onnxruntime; vectors are stored under another name).",
+    )
+    cache_dir: str | None = Field(
+        None, description="Folder for generated model files (the ONNX export); default var/models."
+    )
 
 
 class ChunkConfig(_Frozen):

