@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from api.auth import RateLimiter
 from api.settings import Settings
 from api.web.rendering import redirect, render
 from api.web.session import (
@@ -61,6 +62,8 @@ def sign_in(
     stored = load_session(request, settings)
     if stored is None or not hmac.compare_digest(csrf_token, stored.csrf):
         raise CsrfError("the sign-in form has expired; reload the page and try again")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.take(f"ip:{request.client.host if request.client else '-'}")
     engine: Engine = request.app.state.engine
     try:
         with engine.sessions() as session:
