@@ -128,7 +128,7 @@ class BodySizeLimit:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, _replay([message], receive), send)
                 return
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
@@ -137,7 +137,7 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
                 return
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([body]), send)
+        await self.app(scope, _replay([body], receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -153,13 +153,18 @@ class BodySizeLimit:
         return f"the request body is over the {self.max_bytes:,}-byte limit (SYNTH_MAX_BODY_BYTES)"
 
 
-def _replay(messages: list[Message]) -> Receive:
-    """A ``receive`` that gives ``messages`` and then waits for the client to disconnect."""
+def _replay(messages: list[Message], upstream: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` again, then defers to the server's own ``receive``.
+
+    The body has been read already, so the server's next message is the client's disconnect
+    when it really happens: answering ``http.disconnect`` at once would make streamed
+    responses (files, ``StreamingResponse``) believe the client had gone and send nothing.
+    """
     pending = list(messages)
 
     async def receive() -> Message:
         if pending:
             return pending.pop(0)
-        return {"type": "http.disconnect"}
+        return await upstream()
 
     return receive
