@@ -53,7 +53,7 @@ def test_brief_writes_a_pdf_with_pages_and_cited_html(demo: tuple[dict[str, str]
         EngineConfig(database_url=env["SYNTH_DATABASE_URL"], data_dir=str(folder))
     )
     with engine.sessions() as session:
-        bodies = dict(session.execute(select(Entry.id, Entry.body)))
+        bodies = dict(session.execute(select(Entry.id, Entry.body)).all())
     for quoted, cite in quotes:
         entry_id = int(re.search(r"\[entry (\d+)\]", cite).group(1))  # type: ignore[union-attr]
         assert html.unescape(quoted) in bodies[entry_id]
