@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ __all__ = [
     "load_beir_qrels",
     "load_beir_queries",
 ]
+
+
+_NOT_UTF8 = "is not UTF-8 text; re-save it as UTF-8"
 
 
 class BeirFormatError(SourceFormatError):
@@ -76,18 +80,26 @@ def _iter_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except FileNotFoundError:
         raise BeirFormatError("file not found", file=path) from None
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BeirFormatError(
-                    f"not valid JSON ({exc.msg})", file=path, line=number
-                ) from None
-            if not isinstance(record, dict):
-                raise BeirFormatError("expected a JSON object", file=path, line=number)
-            yield number, record
+        try:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield number, _json_object(line, path, number)
+        except UnicodeDecodeError:
+            raise BeirFormatError(_NOT_UTF8, file=path) from None
+
+
+def _json_object(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except RecursionError:
+        message = "not valid JSON (nested too deeply)"
+        raise BeirFormatError(message, file=path, line=number) from None
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise BeirFormatError(f"not valid JSON ({message})", file=path, line=number) from None
+    if not isinstance(record, dict):
+        raise BeirFormatError("expected a JSON object", file=path, line=number)
+    return record
 
 
 def _field(record: dict[str, Any], name: str, path: Path, line: int, *, required: bool) -> str:
@@ -147,25 +159,34 @@ def load_beir_qrels(path: Path) -> dict[str, dict[str, int]]:
         handle = path.open(encoding="utf-8", newline="")
     except FileNotFoundError:
         raise BeirFormatError("file not found", file=path) from None
-    qrels: dict[str, dict[str, int]] = {}
     with handle:
-        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        for number, row in enumerate(rows, 1):
-            if number == 1 or not row or not "".join(row).strip():
-                continue  # the header, or a blank line
-            if len(row) != 3 or not row[0] or not row[1]:
-                raise BeirFormatError(
-                    f"expected 3 tab-separated columns (query-id, corpus-id, score), got {row!r}",
-                    file=path,
-                    line=number,
-                )
-            try:
-                score = int(row[2])
-            except ValueError:
-                raise BeirFormatError(
-                    f"score {row[2]!r} is not an integer", file=path, line=number
-                ) from None
-            qrels.setdefault(row[0], {})[row[1]] = score
+        try:
+            return _qrels(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), path)
+        except UnicodeDecodeError:
+            raise BeirFormatError(_NOT_UTF8, file=path) from None
+        except csv.Error as exc:
+            raise BeirFormatError(f"is not a readable TSV file ({exc})", file=path) from None
+
+
+def _qrels(rows: Iterator[list[str]], path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    for number, row in enumerate(rows, 1):
+        if number == 1 or not row or not "".join(row).strip():
+            continue  # the header, or a blank line
+        if len(row) != 3 or not row[0] or not row[1]:
+            raise BeirFormatError(
+                "expected 3 tab-separated columns (query-id, corpus-id, score), "
+                f"got {reprlib.repr(row)}",
+                file=path,
+                line=number,
+            )
+        try:
+            score = int(row[2])
+        except ValueError:
+            raise BeirFormatError(
+                f"score {reprlib.repr(row[2])} is not an integer", file=path, line=number
+            ) from None
+        qrels.setdefault(row[0], {})[row[1]] = score
     return qrels
 
 

@@ -29,6 +29,7 @@ import csv
 import datetime as dt
 import json
 import math
+import reprlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,6 +277,9 @@ def _csv_rows(path: Path, batch: MeasureBatch) -> Iterator[tuple[int, dict[str, 
                 yield reader.line_num, row
     except UnicodeDecodeError:
         batch.problems.append(RecordProblem(SourceRef(file=file), None, "is not UTF-8 text"))
+    except csv.Error as err:  # a field over the csv module's size limit, or a stray quote
+        where = SourceRef(file=file, line=reader.line_num)
+        batch.problems.append(RecordProblem(where, None, f"is not valid CSV: {err}"))
 
 
 def _read_csv(path: Path, batch: MeasureBatch) -> None:
@@ -345,10 +349,13 @@ def _read_json(path: Path, batch: MeasureBatch) -> None:
     file = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        batch.problems.append(
-            RecordProblem(SourceRef(file=file), None, f"is not valid JSON: {err}")
-        )
+    except RecursionError:
+        message = "is not valid JSON: nested too deeply"
+        batch.problems.append(RecordProblem(SourceRef(file=file), None, message))
+        return
+    except ValueError as err:  # not UTF-8, not JSON, or an integer too long to convert
+        message = f"is not valid JSON: {reprlib.repr(str(err))}"
+        batch.problems.append(RecordProblem(SourceRef(file=file), None, message))
         return
     items = data.get("measures") if isinstance(data, dict) else data
     if not isinstance(items, list):

@@ -41,7 +41,18 @@ def load_octis(folder: Path) -> OctisDataset:
         SourceFormatError: The corpus is missing, or a line lacks its label (file and line named).
     """
     path = _corpus_file(folder)
-    documents, labels = [], []
+    try:
+        documents, labels = _read_corpus(path)
+    except UnicodeDecodeError:
+        raise SourceFormatError("is not UTF-8 text; re-save it as UTF-8", file=path) from None
+    if not documents:
+        raise SourceFormatError("the corpus has no documents", file=path)
+    return OctisDataset(name=folder.name, documents=tuple(documents), labels=tuple(labels))
+
+
+def _read_corpus(path: Path) -> tuple[list[tuple[str, ...]], list[str]]:
+    documents: list[tuple[str, ...]] = []
+    labels: list[str] = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -53,6 +64,4 @@ def load_octis(folder: Path) -> OctisDataset:
                 )
             documents.append(tuple(fields[0].split()))
             labels.append(fields[2].strip())
-    if not documents:
-        raise SourceFormatError("the corpus has no documents", file=path)
-    return OctisDataset(name=folder.name, documents=tuple(documents), labels=tuple(labels))
+    return documents, labels

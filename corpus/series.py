@@ -72,7 +72,7 @@ def read_series(path: Path) -> tuple[list[ObservationRecord], list[RecordProblem
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as err:
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
         return [], [RecordProblem(SourceRef(file=file), None, f"cannot be read: {err}")]
     names: list[str] = list(COLUMNS)
     start = 0
