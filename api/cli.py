@@ -14,6 +14,7 @@ from rich.table import Table
 from api import (
     cli_backup,  # noqa: F401  (registers `synth export` and `synth import`)
     cli_brief,  # noqa: F401  (registers `synth brief`)
+    cli_embedding,  # noqa: F401  (registers `synth reembed`)
     cli_eval_topics,  # noqa: F401  (registers `synth eval topics`)
     cli_keys,  # noqa: F401  (registers `synth keys create|list|revoke`)
     cli_measures,  # noqa: F401  (registers `synth measures ...`)

@@ -9,7 +9,9 @@ see the same machine load; the ratio is taken per round. Latency: each SciFact q
 alone by torch then by onnx-int8 (the search path: one text, one thread), p50/p99. Fidelity:
 cosine between the two backends' vectors, and top-10 overlap of query → abstract neighbours.
 ``--eval`` also runs ``synth eval retrieval --dataset ../shared/data/scifact --json`` once per
-backend (``SYNTH_EMBEDDING_BACKEND``), each in its own data dir, and adds the scores.
+backend (``SYNTH_EMBEDDING_BACKEND``), each in its own data dir, and adds the scores;
+``--eval-docs N`` evaluates on a subset instead (written under ``var/backends/``): every abstract
+judged for a test query plus the first others up to N, with all test queries.
 """
 
 from __future__ import annotations
@@ -107,7 +109,22 @@ def fidelity(
     }
 
 
-def evaluate(backend: str) -> dict[str, object]:
+def write_subset(docs: int) -> Path:
+    """A BEIR folder: every abstract judged for a test query, then others up to ``docs``."""
+    folder = ROOT / "var" / "backends" / f"scifact-{docs}"
+    lines = (SCIFACT / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
+    judged = {line.split("\t")[1] for line in lines[1:]}
+    corpus = (SCIFACT / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    keep = [row for row in corpus if json.loads(row)["_id"] in judged]
+    keep += [row for row in corpus if json.loads(row)["_id"] not in judged][: docs - len(keep)]
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_text("\n".join(keep) + "\n", encoding="utf-8")
+    (folder / "queries.jsonl").write_bytes((SCIFACT / "queries.jsonl").read_bytes())
+    (folder / "qrels" / "test.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def evaluate(backend: str, dataset: Path) -> dict[str, object]:
     """``synth eval retrieval`` on SciFact test with ``backend``, in its own data dir."""
     env = {
         **os.environ,
@@ -121,7 +138,7 @@ def evaluate(backend: str) -> dict[str, object]:
         "eval",
         "retrieval",
         "--dataset",
-        str(SCIFACT),
+        str(dataset),
     ]
     start = time.perf_counter()
     done = subprocess.run([*command, "--json"], env=env, check=True, capture_output=True, text=True)
@@ -137,6 +154,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--eval", action="store_true")
+    parser.add_argument("--eval-docs", type=int, default=0, help="0: the whole corpus")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     docs = read_jsonl(SCIFACT / "corpus.jsonl", args.paragraphs)
@@ -157,7 +175,8 @@ def main() -> None:
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     if args.eval:
-        result["scifact_test"] = {b: evaluate(b) for b in BACKENDS}
+        dataset = write_subset(args.eval_docs) if args.eval_docs else SCIFACT
+        result["scifact_test"] = {b: evaluate(b, dataset) for b in BACKENDS}
     out = json.dumps(result, indent=2)
     sys.stdout.write(out + "\n")
     if args.json:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from api.cli import app
 from api.settings import Settings
 from models import Passage
 from synth.config import EmbeddingConfig, RedactionConfig
 from synth.embedding import BACKENDS, EMBEDDERS, build_embedder, resolve_model_path
 from synth.embedding_onnx import OnnxInt8Embedder, build_onnx_int8_model, model_cache_key
+from synth.engine import Engine
 from synth.errors import ConfigError
 from synth.ports import Embedder
 from synth.search.query import SearchQuery, Viewer
 from synth.search.service import search_entries
 from synth.services.ingest import ingest_records
-from synth.types import SourceRef, build_entry_record
-from tests.conftest import make_engine
+from synth.services.reembedding import reembed_passages
+from synth.types import EntryRecord, SourceRef, build_entry_record
+from tests.conftest import HashingEmbedder, make_engine
 
 SENTENCES = [
     "Huddles to spot deteriorating patients on night shift.",
@@ -117,6 +122,41 @@ def test_the_export_is_cached_and_reused(onnx_embedder: Embedder, cache_dir: Pat
     np.testing.assert_allclose(again.encode(SENTENCES), onnx_embedder.encode(SENTENCES), atol=1e-6)
 
 
+def records() -> list[EntryRecord]:
+    return [
+        build_entry_record(
+            {
+                "id": f"e{n}",
+                "kind": "story",
+                "title": text.split(" ", 3)[-1],
+                "body": text,
+                "network": "falls-prevention",
+                "organisation": "westmoor-hospital",
+                "visibility": "public",
+                "occurred_on": "2025-01-01",
+            },
+            source=SourceRef(file="t.jsonl", line=n),
+        )
+        for n, text in enumerate(SENTENCES, 1)
+    ]
+
+
+def dense_search(engine: Engine) -> tuple[set[str], list[str]]:
+    """Stored model names, and passages found for a paraphrase of one sentence."""
+    with engine.sessions() as session:
+        models = set(session.scalars(select(Passage.embedding_model)))
+        query = SearchQuery(text="keeping people drinking water at home", k=2, mode="dense")
+        hits = search_entries(
+            session,
+            engine.open_indexes(),
+            engine.embedder,
+            query,
+            viewer=Viewer.operator(),
+            config=engine.config.search,
+        )
+    return models, [hit.passage.text for hit in hits]
+
+
 @pytest.mark.slow
 def test_ingest_and_dense_search_end_to_end(
     onnx_embedder: Embedder, store_url: str, tmp_path: Path
@@ -124,35 +164,52 @@ def test_ingest_and_dense_search_end_to_end(
     engine = make_engine(store_url, tmp_path, redaction=RedactionConfig(enabled=False))
     engine.__dict__["embedder"] = onnx_embedder
     try:
-        records = [
-            build_entry_record(
-                {
-                    "id": f"e{n}",
-                    "kind": "story",
-                    "title": text.split(" ", 3)[-1],
-                    "body": text,
-                    "network": "falls-prevention",
-                    "organisation": "westmoor-hospital",
-                    "visibility": "public",
-                    "occurred_on": "2025-01-01",
-                },
-                source=SourceRef(file="t.jsonl", line=n),
-            )
-            for n, text in enumerate(SENTENCES, 1)
-        ]
-        ingest_records(engine, records)
-        with engine.sessions() as session:
-            models = set(session.scalars(select(Passage.embedding_model)))
-            query = SearchQuery(text="keeping people drinking water at home", k=2, mode="dense")
-            hits = search_entries(
-                session,
-                engine.open_indexes(),
-                engine.embedder,
-                query,
-                viewer=Viewer.operator(),
-                config=engine.config.search,
-            )
+        ingest_records(engine, records())
+        models, found = dense_search(engine)
         assert models == {"all-MiniLM-L6-v2+onnx-int8"}
-        assert hits and hits[0].passage.text.startswith("Hydration prompts")
+        assert found and found[0].startswith("Hydration prompts")
     finally:
         engine.close()
+
+
+@pytest.mark.slow
+def test_reembed_moves_a_store_to_the_new_backend(
+    onnx_embedder: Embedder, store_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(store_url, tmp_path, redaction=RedactionConfig(enabled=False))
+    engine.__dict__["embedder"] = HashingEmbedder()
+    try:
+        ingest_records(engine, records())
+        engine.__dict__["embedder"] = onnx_embedder
+        engine.__dict__.pop("search_indexes", None)
+        assert dense_search(engine) == ({"test-hashing-embedder"}, [])  # the trap
+        report = reembed_passages(engine, batch_size=3)
+        assert (report.passages, report.encoded) == (4, 4)
+        models, found = dense_search(engine)
+        assert models == {"all-MiniLM-L6-v2+onnx-int8"}
+        assert found and found[0].startswith("Hydration prompts")
+        assert reembed_passages(engine).passages == 0
+    finally:
+        engine.close()
+
+
+@pytest.mark.slow
+def test_reembed_cli(
+    onnx_embedder: Embedder, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}", tmp_path)
+    engine.__dict__["embedder"] = HashingEmbedder()
+    ingest_records(engine, records())
+    engine.close()
+    monkeypatch.setenv("SYNTH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("SYNTH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SYNTH_EMBEDDING_BACKEND", "onnx-int8")
+    monkeypatch.setenv("SYNTH_EMBEDDING_CACHE_DIR", str(cache_dir))
+    result = CliRunner().invoke(app, ["reembed", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "model": "all-MiniLM-L6-v2+onnx-int8",
+        "passages": 4,
+        "encoded": 4,
+        "cache_hits": 0,
+    }
