@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 import docx
 from docx.table import Table
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration
 
 from corpus.documents import build_document
 from corpus.formats import Item, ReadRequest
@@ -21,6 +22,7 @@ __all__ = ["iter_docx", "iter_pdf"]
 logger = logging.getLogger(__name__)
 
 _MAX_ERROR_CHARS = 200
+_ENCRYPTED = "is an encrypted PDF; save an unprotected copy and read that"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +71,52 @@ def _document(request: ReadRequest, extracted: _Extracted, empty: str) -> Item:
 
 
 def _extract_pdf(request: ReadRequest) -> _Extracted | Item:
+    limits = request.limits
+    deadline = time.monotonic() + limits.max_seconds
+    bound = limits.max_pdf_stream_bytes
     try:
-        reader = PdfReader(io.BytesIO(request.path.read_bytes()))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return request.problem("is an encrypted PDF; save an unprotected copy and read that")
-        pages = len(reader.pages)
-        if pages > request.limits.max_pdf_pages:
-            return request.problem(request.limits.exceeded("max_pdf_pages", pages, "pages"))
-        metadata = reader.metadata
-        title = metadata.title if metadata is not None else None
-        texts = [page.extract_text() for page in reader.pages]
+        with apply_configuration(
+            maximum_declared_stream_length=bound,
+            array_based_stream_maximum_output_length=bound,
+            brotli_maximum_output_length=bound,
+            lzw_maximum_output_length=bound,
+            run_length_maximum_output_length=bound,
+            zlib_maximum_output_length=bound,
+        ):
+            reader = PdfReader(io.BytesIO(request.path.read_bytes()))
+            if reader.is_encrypted and not reader.decrypt(""):
+                return request.problem(_ENCRYPTED)
+            pages = len(reader.pages)
+            if pages > limits.max_pdf_pages:
+                return request.problem(limits.exceeded("max_pdf_pages", pages, "pages"))
+            metadata = reader.metadata
+            title = metadata.title if metadata is not None else None
+            texts = _page_texts(request, reader, deadline)
     except OSError as err:
         return request.problem(f"cannot be read: {err.strerror or err}")
     except Exception as err:  # pypdf raises many exception types on damaged input
         return _damaged(request, "PDF", err)
+    if not isinstance(texts, list):
+        return texts
     text = "\n\n".join(page.strip() for page in texts if page.strip())
     return _Extracted(text=text, title=_clean_title(title))
+
+
+def _page_texts(request: ReadRequest, reader: PdfReader, deadline: float) -> list[str] | Item:
+    """Extract each page's text, giving up once the time budget is spent."""
+    texts = []
+    for number, page in enumerate(reader.pages, start=1):
+        if time.monotonic() > deadline:
+            return _too_slow(request, f"page {number}")
+        texts.append(page.extract_text())
+    return texts
+
+
+def _too_slow(request: ReadRequest, where: str) -> Item:
+    seconds = request.limits.max_seconds
+    return request.problem(
+        f"took longer than the max_seconds limit ({seconds:g} s) to read, stopped at {where}"
+    )
 
 
 def _check_docx_archive(request: ReadRequest) -> Item | None:
@@ -103,15 +135,21 @@ def _check_docx_archive(request: ReadRequest) -> Item | None:
 
 
 def _extract_docx(request: ReadRequest) -> _Extracted | Item:
+    deadline = time.monotonic() + request.limits.max_seconds
     try:
         document = docx.Document(str(request.path))
         title = document.core_properties.title
-        text = "\n\n".join(block.strip() for block in _blocks(document) if block.strip())
+        blocks = []
+        for number, block in enumerate(_blocks(document), start=1):
+            if time.monotonic() > deadline:
+                return _too_slow(request, f"paragraph {number}")
+            if block.strip():
+                blocks.append(block.strip())
     except OSError as err:
         return request.problem(f"cannot be read: {err.strerror or err}")
     except Exception as err:  # python-docx/lxml raise many exception types on damaged input
         return _damaged(request, "DOCX", err)
-    return _Extracted(text=text, title=_clean_title(title))
+    return _Extracted(text="\n\n".join(blocks), title=_clean_title(title))
 
 
 def _blocks(container: Any) -> Iterator[str]:

@@ -58,20 +58,27 @@ class ReaderLimits:
         max_docx_uncompressed_bytes: Largest total uncompressed size of a DOCX's zip members,
             checked before the document is parsed (zip-bomb guard).
         max_field_chars: Longest single CSV cell.
+        max_pdf_stream_bytes: Largest decompressed stream inside a PDF (a compressed page
+            or object stream that unpacks to more is refused: decompression-bomb guard).
+        max_seconds: Time budget for extracting one PDF or DOCX, checked page by page
+            (PDF) and paragraph by paragraph (DOCX); may be fractional.
     """
 
     max_file_bytes: int = 50_000_000
     max_pdf_pages: int = 500
     max_docx_uncompressed_bytes: int = 200_000_000
     max_field_chars: int = 1_000_000
+    max_pdf_stream_bytes: int = 50_000_000
+    max_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         for limit in fields(self):
             value = getattr(self, limit.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"ReaderLimits.{limit.name} must be a positive integer, not {value!r}"
-                )
+            number = (int, float) if limit.name == "max_seconds" else int
+            if isinstance(value, bool) or not isinstance(value, number) or value <= 0:
+                kind = "number" if limit.name == "max_seconds" else "integer"
+                message = f"ReaderLimits.{limit.name} must be a positive {kind}, not {value!r}"
+                raise ValueError(message)
 
     def exceeded(self, name: str, actual: int, unit: str) -> str:
         """Return the message for ``actual`` going over the limit called ``name``."""
