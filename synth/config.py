@@ -100,6 +100,13 @@ class IndexConfig(_Frozen):
     rebuild_tombstone_share: float = Field(
         0.2, gt=0, le=1, description="Rebuild HNSW when this share of its vectors is deleted."
     )
+    refresh_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=3600,
+        description="How often a search process checks the store's change feed for passages "
+        "written by other processes (0: before every search).",
+    )
 
 
 class SearchConfig(_Frozen):

@@ -90,6 +90,15 @@ class Engine:
                 return manager.open(session)
             return manager.refresh(session)
 
+    def indexes_for_search(self) -> IndexSet:
+        """Return the indexes for a read, following other processes' writes when due.
+
+        At most every ``index.refresh_seconds`` the change feed is checked (a cheap signature
+        first); a search never waits for another thread's refresh. Writers in this process
+        call :meth:`open_indexes` instead, so their own writes are searchable at once.
+        """
+        return self.search_indexes.refresh_if_due(self.sessions)
+
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()

@@ -100,7 +100,7 @@ def get_search(
     )
     hits = search_entries(
         session,
-        engine.open_indexes(),
+        engine.indexes_for_search(),
         engine.embedder,
         request,
         viewer=viewer,
@@ -125,7 +125,7 @@ def get_similar(
     """More like this: entries closest to this entry's passages (not itself or its duplicates)."""
     hits = similar_entries(
         session,
-        engine.open_indexes(),
+        engine.indexes_for_search(),
         entry_id,
         viewer=viewer,
         config=engine.config.search,

@@ -103,7 +103,7 @@ def entry_context(
     entry = read_entry(session, viewer, entry_id)
     similar = similar_entries(
         session,
-        engine.open_indexes(),
+        engine.indexes_for_search(),
         entry.id,
         viewer=viewer,
         config=engine.config.search,

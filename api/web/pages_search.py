@@ -93,7 +93,7 @@ def _hits(
     )
     return search_entries(
         session,
-        engine.open_indexes(),
+        engine.indexes_for_search(),
         engine.embedder,
         query,
         viewer=principal.viewer,

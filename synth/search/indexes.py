@@ -6,6 +6,13 @@ deleted ones (the ``passage_deletions`` feed) are applied incrementally, and any
 not match triggers a rebuild from stored embeddings — never a re-embedding. Writers are
 serialised by one lock; a rebuilt set of indexes is swapped in whole, so readers never see a
 half-written one.
+
+Several processes (API replicas, job workers) may share one store: each keeps its own indexes
+in memory and follows the change feed (:meth:`SearchIndexes.refresh_if_due`), first comparing
+the store's :class:`StoreSignature` with the one it last applied, so an unchanged store costs
+one small query. Saved generations may sit in a data folder the processes share: an ``fcntl``
+lock on ``<folder>/.lock`` serialises writes and keeps a generation from being removed while
+another process reads it, and a generation equal to the saved one is not written twice.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +47,15 @@ from synth.index.manifest import (
     save_manifest,
     verify_manifest,
 )
+from synth.search.change_feed import StoreSignature, folder_lock, read_signature
 from synth.search.passage_table import PassageRow, PassageTable
 
-__all__ = ["HYBRID_INDEX", "DriftReport", "IndexSet", "SearchIndexes"]
+__all__ = [
+    "HYBRID_INDEX",
+    "DriftReport",
+    "IndexSet",
+    "SearchIndexes",
+]
 
 #: Versioned kind recorded in the manifest of a saved dense + BM25 generation.
 HYBRID_INDEX = "synth.index.hybrid.v1"
@@ -156,6 +171,18 @@ def _build_lexical(session: Session, model: str) -> LexicalIndex:
     return LexicalIndex().build(*_lexical_input(session, model))
 
 
+def _state(manifest: IndexManifest) -> tuple[object, ...]:
+    """The parts of a manifest that say what an index holds (not when it was written)."""
+    return (
+        manifest.kind,
+        manifest.model,
+        manifest.dim,
+        manifest.ids_checksum,
+        manifest.last_deletion_id,
+        manifest.synth_version,
+    )
+
+
 def _last_deletion_id(session: Session) -> int:
     return int(session.scalar(select(func.max(PassageDeletion.id))) or 0)
 
@@ -176,6 +203,8 @@ class SearchIndexes:
         self._dim = dim
         self._lock = threading.RLock()
         self._current: IndexSet | None = None
+        self._applied: StoreSignature | None = None
+        self._checked_at = float("-inf")
 
     @property
     def current(self) -> IndexSet | None:
@@ -194,9 +223,31 @@ class SearchIndexes:
                     logger.warning("index does not match the store (%s); rebuilding", exc)
             return self.rebuild(session)
 
+    def refresh_if_due(self, sessions: Callable[[], Session]) -> IndexSet:
+        """Return the indexes, following the change feed if ``refresh_seconds`` have passed.
+
+        A search does not wait for another thread's refresh: while one runs, the indexes in
+        hand are returned (with ``refresh_seconds`` 0, every call refreshes and waits).
+        """
+        interval = self._config.refresh_seconds
+        current = self._current
+        if current is not None and time.monotonic() - self._checked_at < interval:
+            return current
+        if current is None or interval == 0:
+            self._lock.acquire()
+        elif not self._lock.acquire(blocking=False):
+            return current
+        try:
+            self._checked_at = time.monotonic()
+            with sessions() as session:
+                return self.open(session) if self._current is None else self.refresh(session)
+        finally:
+            self._lock.release()
+
     def rebuild(self, session: Session) -> IndexSet:
         """Build every index from the stored embeddings and swap it in."""
         with self._lock:
+            signature = read_signature(session)
             rows, ids, vectors = _read_rows(session, self._model, self._dim)
             lexical_ids, texts = _lexical_input(session, self._model)
             # BM25 tokenising is Python; FAISS builds in C++ without the GIL: overlap them.
@@ -217,7 +268,7 @@ class SearchIndexes:
                 manifest=self._manifest(ids, _last_deletion_id(session)),
             )
             self._save(index_set)
-            self._current = index_set
+            self._current, self._applied = index_set, signature
             logger.info("indexes rebuilt", extra={"passages": int(ids.size)})
             return index_set
 
@@ -227,12 +278,16 @@ class SearchIndexes:
         Passages above the manifest's high-water mark and deletions since its last deletion
         id are applied first. Concurrent writers can commit a lower passage id after a higher
         one (ids are handed out before commit), so if the count still differs from the store,
-        the store's ids are read once and the difference applied (:meth:`_reconcile`).
+        the store's ids are read once and the difference applied (:meth:`_reconcile`). When
+        the store's :class:`StoreSignature` is the one last applied, nothing else is read.
         """
         with self._lock:
             current = self._current
             if current is None:
                 return self.rebuild(session)
+            signature = read_signature(session)
+            if signature == self._applied:
+                return current
             manifest = current.manifest
             verify_manifest(manifest, model=self._model, dim=self._dim, kinds=[HYBRID_INDEX])
             deleted = _deleted_since(session, manifest.last_deletion_id or 0)
@@ -248,6 +303,7 @@ class SearchIndexes:
             if index_set is not current:
                 self._save(index_set)
                 self._current = index_set
+            self._applied = signature
             return index_set
 
     def _apply(
@@ -301,13 +357,12 @@ class SearchIndexes:
         store_ids = set(
             session.scalars(select(Passage.id).where(Passage.embedding_model == self._model))
         )
-        pointer = self._folder / "CURRENT"
         indexed: set[int] = set()
         model_matches = not store_ids
-        if pointer.exists():
-            generation = self._folder / pointer.read_text(encoding="utf-8").strip()
-            manifest = load_manifest(generation)
-            indexed = set(DenseIndex.load(generation / "dense").ids().tolist())
+        saved = self._read_saved()
+        if saved is not None:
+            manifest, dense, _ = saved
+            indexed = set(dense.ids().tolist())
             model_matches = manifest.model == self._model and manifest.dim == self._dim
         return DriftReport(
             store_passages=len(store_ids),
@@ -327,18 +382,51 @@ class SearchIndexes:
         )
 
     def _save(self, index_set: IndexSet) -> None:
-        """Write a new generation folder, then point ``CURRENT`` at it atomically."""
-        self._folder.mkdir(parents=True, exist_ok=True)
-        generation = self._folder / f"gen-{uuid.uuid4().hex[:12]}"
-        index_set.dense.save(generation / "dense")
-        index_set.lexical.save(generation / "lexical")
-        save_manifest(generation, index_set.manifest)
-        pointer = self._folder / "CURRENT.tmp"
-        pointer.write_text(generation.name, encoding="utf-8")
-        os.replace(pointer, self._folder / "CURRENT")
-        for old in self._folder.glob("gen-*"):
-            if old.name != generation.name:
-                shutil.rmtree(old, ignore_errors=True)
+        """Write a new generation folder, then point ``CURRENT`` at it atomically.
+
+        Under the folder lock; skipped when the saved generation already holds the same
+        passages and deletions (another process sharing the folder saved it first).
+        """
+        with folder_lock(self._folder, exclusive=True):
+            if self._saved_state() == _state(index_set.manifest):
+                return
+            generation = self._folder / f"gen-{uuid.uuid4().hex[:12]}"
+            index_set.dense.save(generation / "dense")
+            index_set.lexical.save(generation / "lexical")
+            save_manifest(generation, index_set.manifest)
+            pointer = self._folder / f"CURRENT.{os.getpid()}.tmp"
+            pointer.write_text(generation.name, encoding="utf-8")
+            os.replace(pointer, self._folder / "CURRENT")
+            for old in self._folder.glob("gen-*"):
+                if old.name != generation.name:
+                    shutil.rmtree(old, ignore_errors=True)
+
+    def _saved_state(self) -> tuple[object, ...] | None:
+        """What the saved generation holds (``None`` if none is readable)."""
+        pointer = self._folder / "CURRENT"
+        try:
+            generation = self._folder / pointer.read_text(encoding="utf-8").strip()
+            return _state(load_manifest(generation))
+        except Exception:
+            return None
+
+    def _read_saved(self) -> tuple[IndexManifest, DenseIndex, LexicalIndex] | None:
+        """Read the saved generation under the shared folder lock (``None`` if there is none).
+
+        Raises:
+            Exception: The generation is there but unreadable.
+        """
+        if not (self._folder / "CURRENT").exists():
+            return None
+        with folder_lock(self._folder, exclusive=False):
+            pointer = self._folder / "CURRENT"
+            generation = self._folder / pointer.read_text(encoding="utf-8").strip()
+            manifest = load_manifest(generation)
+            return (
+                manifest,
+                DenseIndex.load(generation / "dense"),
+                LexicalIndex.load(generation / "lexical"),
+            )
 
     def _load_saved(self, session: Session) -> IndexSet | None:
         """Load the saved generation if the store still holds what its manifest describes.
@@ -347,17 +435,14 @@ class SearchIndexes:
         below the manifest's high-water mark, plus those deleted since, must give the
         manifest's checksum; otherwise ``None`` (the caller rebuilds).
         """
-        pointer = self._folder / "CURRENT"
-        if not pointer.exists():
-            return None
-        generation = self._folder / pointer.read_text(encoding="utf-8").strip()
         try:
-            manifest = load_manifest(generation)
-            dense = DenseIndex.load(generation / "dense")
-            lexical = LexicalIndex.load(generation / "lexical")
+            saved = self._read_saved()
         except Exception:
             logger.warning("saved indexes unreadable; they will be rebuilt", exc_info=True)
             return None
+        if saved is None:
+            return None
+        manifest, dense, lexical = saved
         upto = manifest.last_passage_id or 0
         deleted = _deleted_since(session, manifest.last_deletion_id or 0)
         if any(d <= upto for d in deleted):
