@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +153,51 @@ def person_finder() -> object:
     from synth.ner import SpacyPersonFinder
 
     return SpacyPersonFinder()
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    """A copy of the demo store with topics fitted: its URL, data dir and load reports."""
+
+    folder: Path
+    url: str
+    data_dir: Path
+    load_report: dict[str, object]
+    fit_report: dict[str, object]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for CLI runs against this copy."""
+        return {"SYNTH_DATABASE_URL": self.url, "SYNTH_DATA_DIR": str(self.data_dir)}
+
+
+@pytest.fixture(scope="session")
+def demo_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus loaded (real models) and topics fitted once per test session."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    folder = tmp_path_factory.mktemp("demo-base")
+    env = {
+        "SYNTH_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}",
+        "SYNTH_DATA_DIR": str(folder / "data"),
+    }
+    runner = CliRunner()
+    for name, args in (("load", ["demo", "--json"]), ("fit", ["topics", "fit", "--json"])):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        (folder / f"{name}.json").write_text(result.stdout, encoding="utf-8")
+    return folder
+
+
+def copy_demo(base: Path, destination: Path) -> DemoStore:
+    """A private copy of the session's demo store (tests may change it freely)."""
+    shutil.copytree(base, destination, dirs_exist_ok=True)
+    return DemoStore(
+        folder=destination,
+        url=f"sqlite:///{destination / 'demo.db'}",
+        data_dir=destination / "data",
+        load_report=json.loads((destination / "load.json").read_text(encoding="utf-8")),
+        fit_report=json.loads((destination / "fit.json").read_text(encoding="utf-8")),
+    )

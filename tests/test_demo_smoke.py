@@ -17,24 +17,21 @@ from api.settings import Settings
 from corpus.demo_data import DEMO_DIR
 from models import Entry
 from synth.store import build_db_engine, build_session_factory
+from tests.conftest import copy_demo
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object]]:
-    folder = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{folder / 'demo.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYNTH_DATABASE_URL", url)
-        mp.setenv("SYNTH_DATA_DIR", str(folder / "data"))
-        result = runner.invoke(app, ["demo", "--json"])
-        assert result.exit_code == 0, result.stderr
-        again = runner.invoke(app, ["demo", "--if-empty", "--json"])
-        assert again.exit_code == 0 and json.loads(again.stdout)["created"] == 0
-        stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
-    return url, {"report": json.loads(result.stdout), "stats": stats}
+def demo_store(
+    demo_base: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, dict[str, object]]:
+    demo = copy_demo(demo_base, tmp_path_factory.mktemp("demo"))
+    again = runner.invoke(app, ["demo", "--if-empty", "--json"], env=demo.env)
+    assert again.exit_code == 0 and json.loads(again.stdout)["created"] == 0
+    stats = json.loads(runner.invoke(app, ["stats", "--json"], env=demo.env).stdout)
+    return demo.url, {"report": demo.load_report, "stats": stats}
 
 
 def test_demo_loads_everything(demo_store: tuple[str, dict[str, object]]) -> None:

@@ -23,25 +23,21 @@ from synth.sentences import SpacySentenceSplitter
 from synth.services.summaries import summarise_theme
 from synth.services.themes import ThemeScope, list_themes
 from synth.store import build_db_engine, build_session_factory
+from tests.conftest import copy_demo
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, object]]]:
-    folder = tmp_path_factory.mktemp("themes")
-    url = f"sqlite:///{folder / 'demo.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SYNTH_DATABASE_URL", url)
-        mp.setenv("SYNTH_DATA_DIR", str(folder / "data"))
-        assert runner.invoke(app, ["demo"]).exit_code == 0
-        fits = []
-        for _ in range(2):
-            result = runner.invoke(app, ["topics", "fit", "--json"])
-            assert result.exit_code == 0, result.output
-            fits.append(json.loads(result.stdout))
-    return url, fits
+def fitted(
+    demo_base: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, list[dict[str, object]]]:
+    """The session's fitted demo store, refitted once more (the refit must keep every theme)."""
+    demo = copy_demo(demo_base, tmp_path_factory.mktemp("themes"))
+    result = runner.invoke(app, ["topics", "fit", "--json"], env=demo.env)
+    assert result.exit_code == 0, result.output
+    return demo.url, [demo.fit_report, json.loads(result.stdout)]
 
 
 def _cli(url: str, tmp: Path, *args: str) -> str:

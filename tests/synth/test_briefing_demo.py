@@ -21,6 +21,7 @@ from synth.config import EngineConfig
 from synth.engine import build_engine
 from synth.reporting import BriefingScope, BriefingTools, build_briefing
 from synth.search.query import Viewer
+from tests.conftest import copy_demo
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -29,13 +30,9 @@ SCOPE = ["--network", "falls-prevention", "--network", "medicines-safety", "--si
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
-    folder = tmp_path_factory.mktemp("briefing-demo")
-    env = {"SYNTH_DATABASE_URL": f"sqlite:///{folder / 'demo.db'}", "SYNTH_DATA_DIR": str(folder)}
-    for args in (["demo"], ["topics", "fit"]):
-        result = runner.invoke(app, args, env=env)
-        assert result.exit_code == 0, result.output
-    return env, folder
+def demo(demo_base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    copy = copy_demo(demo_base, tmp_path_factory.mktemp("briefing-demo"))
+    return copy.env, copy.folder
 
 
 def test_brief_writes_a_pdf_with_pages_and_cited_html(demo: tuple[dict[str, str], Path]) -> None:
@@ -50,7 +47,7 @@ def test_brief_writes_a_pdf_with_pages_and_cited_html(demo: tuple[dict[str, str]
     quotes = QUOTE.findall(text)
     assert len(quotes) >= 15 and text.count("<q>") == len(quotes)
     engine = build_engine(
-        EngineConfig(database_url=env["SYNTH_DATABASE_URL"], data_dir=str(folder))
+        EngineConfig(database_url=env["SYNTH_DATABASE_URL"], data_dir=env["SYNTH_DATA_DIR"])
     )
     with engine.sessions() as session:
         bodies = dict(session.execute(select(Entry.id, Entry.body)).all())
@@ -62,9 +59,9 @@ def test_brief_writes_a_pdf_with_pages_and_cited_html(demo: tuple[dict[str, str]
 
 
 def test_an_anonymous_reader_gets_public_entries_only(demo: tuple[dict[str, str], Path]) -> None:
-    env, folder = demo
+    env, _ = demo
     engine = build_engine(
-        EngineConfig(database_url=env["SYNTH_DATABASE_URL"], data_dir=str(folder))
+        EngineConfig(database_url=env["SYNTH_DATABASE_URL"], data_dir=env["SYNTH_DATA_DIR"])
     )
     scope = BriefingScope(viewer=Viewer.anonymous(), networks=("falls-prevention",))
     with engine.sessions() as session:
