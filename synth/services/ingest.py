@@ -193,7 +193,10 @@ def ingest_records(
         assign_new_passages(session, engine.config.topics)
     if update_indexes:
         engine.open_indexes()
-    logger.info("ingest finished", extra={"created": report.created, "updated": report.updated})
+    logger.info(
+        "ingest finished",
+        extra={"entries_created": report.created, "entries_updated": report.updated},
+    )
     return report
 
 
