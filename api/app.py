@@ -33,7 +33,8 @@ from api.settings import Settings, get_settings
 from api.web import install_web
 from synth import __version__
 from synth.engine import Engine, build_engine
-from synth.services.jobs import ThreadJobRunner, recover_jobs
+from synth.search.follower import IndexFollower
+from synth.services.jobs import JobRunner, ThreadJobRunner, recover_jobs
 from synth.store import check_schema
 
 __all__ = ["create_app"]
@@ -52,16 +53,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = build_engine(settings.engine_config())
         app.state.engine = engine
         app.state.ready = False
-        runner = ThreadJobRunner(engine, build_handlers())
+        runner = _build_runner(settings, engine)
         app.state.job_runner = runner
+        follower = IndexFollower(engine.indexes_for_search, settings.index.refresh_seconds)
         try:
             check_schema(engine.db)
             _start_jobs(engine, runner)
             engine.open_indexes()
+            follower.start()
             app.state.ready = True
         except Exception:
             logger.exception("store or indexes not ready at start-up")
         yield
+        follower.stop()
         runner.stop()
         engine.close()
 
@@ -100,10 +104,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _start_jobs(engine: Engine, runner: ThreadJobRunner) -> None:
-    """Fail jobs a dead process left running, start the runner, resubmit queued jobs."""
+def _build_runner(settings: Settings, engine: Engine) -> JobRunner:
+    """The job runner ``SYNTH_JOBS__BACKEND`` names (``auto``: by the store's dialect)."""
+    if settings.jobs.resolve(engine.db.dialect.name) == "procrastinate":
+        from synth.services.job_queue import ProcrastinateJobRunner
+
+        return ProcrastinateJobRunner(engine, build_handlers())
+    return ThreadJobRunner(engine, build_handlers())
+
+
+def _start_jobs(engine: Engine, runner: JobRunner) -> None:
+    """Start the runner and resubmit queued jobs.
+
+    The embedded runner first fails jobs a dead process left running; on the shared queue
+    a job shown running may be in another process's hands, so it is left alone there.
+    """
     with engine.sessions.begin() as session:
-        queued = recover_jobs(session)
+        if isinstance(runner, ThreadJobRunner):
+            queued = recover_jobs(session)
+        else:
+            from synth.services.job_queue import queued_job_ids
+
+            queued = queued_job_ids(session)
     runner.start()
     for job_id in queued:
         runner.submit(job_id)

@@ -21,6 +21,7 @@ from api import (
     cli_outcomes,  # noqa: F401  (registers `synth outcomes classify`, `synth eval outcomes`)
     cli_search,  # noqa: F401  (registers the search, index and eval commands)
     cli_themes,  # noqa: F401  (registers `synth topics ...` and `synth themes ...`)
+    cli_worker,  # noqa: F401  (registers `synth worker`)
 )
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
@@ -41,8 +42,13 @@ __all__ = ["app", "main"]
 @app.command()
 @synth_command
 def init(ctx: typer.Context) -> None:
-    """Create or upgrade the store's schema (idempotent)."""
-    revision = migrate(state_of(ctx).engine().db)
+    """Create or upgrade the store's schema, and on PostgreSQL the job queue's (idempotent)."""
+    from synth.services.job_queue import apply_queue_schema  # procrastinate: PostgreSQL only
+
+    db = state_of(ctx).engine().db
+    revision = migrate(db)
+    if db.dialect.name == "postgresql" and apply_queue_schema(db):
+        stderr.print("job queue tables created (schema `procrastinate`)")
     stderr.print(f"store ready at schema revision {revision}")
 
 

@@ -16,6 +16,7 @@ from synth.config import (
     EmbeddingConfig,
     EngineConfig,
     IndexConfig,
+    JobConfig,
     MeasureConfig,
     OutcomeConfig,
     RedactionConfig,
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     dedupe: DedupeConfig = Field(DedupeConfig(), description="Near duplicates (SYNTH_DEDUPE__*).")
     index: IndexConfig = Field(IndexConfig(), description="Search indexes (SYNTH_INDEX__*).")
     search: SearchConfig = Field(SearchConfig(), description="Hybrid search (SYNTH_SEARCH__*).")
+    jobs: JobConfig = Field(JobConfig(), description="Background jobs (SYNTH_JOBS__*).")
     outcomes: OutcomeConfig = Field(
         OutcomeConfig(), description="Sentence outcome labels (SYNTH_OUTCOMES__*)."
     )

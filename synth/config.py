@@ -15,6 +15,7 @@ __all__ = [
     "EmbeddingConfig",
     "EngineConfig",
     "IndexConfig",
+    "JobConfig",
     "MeasureConfig",
     "OutcomeConfig",
     "RedactionConfig",
@@ -107,6 +108,22 @@ class IndexConfig(_Frozen):
         description="How often a search process checks the store's change feed for passages "
         "written by other processes (0: before every search).",
     )
+
+
+class JobConfig(_Frozen):
+    """Where background jobs (bulk imports, index rebuilds, topic refits) run."""
+
+    backend: Literal["auto", "thread", "procrastinate"] = Field(
+        "auto",
+        description="`thread` (in the API process), `procrastinate` (a PostgreSQL queue run by "
+        "`synth worker` processes) or `auto` (procrastinate on PostgreSQL, thread on SQLite).",
+    )
+
+    def resolve(self, dialect: str) -> Literal["thread", "procrastinate"]:
+        """The backend for a store of SQL ``dialect`` (``auto`` resolved)."""
+        if self.backend == "auto":
+            return "procrastinate" if dialect == "postgresql" else "thread"
+        return self.backend
 
 
 class SearchConfig(_Frozen):

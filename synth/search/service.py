@@ -152,7 +152,9 @@ def _hydrate(
     }
     hits = []
     for entry_id, pid, score in ranked:
-        passage = passages[pid]
+        passage = passages.get(pid)
+        if passage is None:
+            continue  # deleted (or rewritten) through another process since the last refresh
         entry = passage.entry
         hits.append(
             SearchHit(

@@ -231,7 +231,7 @@ def _describe_failure(exc: Exception) -> str:
 
 def _claim(engine: Engine, job_id: str) -> Job | None:
     with engine.sessions.begin() as session:
-        job = session.get(Job, job_id)
+        job = session.get(Job, job_id, with_for_update=True)  # one claimant per job
         if job is None or job.state != JobState.QUEUED:
             return None
         job.state = JobState.RUNNING.value
