@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install fmt lint type imports test test-fast serve demo bench migrate check clean browser
+.PHONY: install fmt lint type imports test test-fast serve demo bench migrate check clean browser audit
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ test-fast: install ## Quick loop: tests not marked slow
 	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
 
 check: test
+
+AUDIT_VENV := .cache/audit-venv
+
+audit: ## pip-audit over the pinned requirements.txt (needs the PyPI JSON API or OSV; see docs/security.md)
+	test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --disable-pip-version-check -q pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/python .ci/audit.py requirements.txt
 
 migrate: install ## Create or upgrade the store schema for SYNTH_DATABASE_URL
 	$(BIN)/synth init
