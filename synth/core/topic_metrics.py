@@ -138,9 +138,9 @@ def _window_memberships(
     return start[repeat] + steps, (doc[repeat], word[repeat])
 
 
-def _topic_ids(topics: Sequence[Sequence[str]], reference: ReferenceCorpus, top_n: int) -> list[
-    list[int]
-]:
+def _topic_ids(
+    topics: Sequence[Sequence[str]], reference: ReferenceCorpus, top_n: int
+) -> list[list[int]]:
     ids = []
     for topic in topics:
         known = [reference.vocabulary[w] for w in topic if w in reference.vocabulary][:top_n]
