@@ -9,6 +9,7 @@ hashing embedder in ``tests/conftest.py`` (the subject is concurrency, not the m
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.reliability.processes import Worker, errors, kill, start_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg]
 
+logger = logging.getLogger(__name__)
 WRITERS = 4
 PER_WRITER = 150
 
@@ -62,6 +64,7 @@ def _search_while_writing(engine: Engine, workers: list[Worker]) -> int:
 def test_four_writers_and_a_searcher_lose_and_double_nothing(
     pg_server_url: str, tmp_path: Path
 ) -> None:
+    started = time.monotonic()
     engine = build_test_engine(pg_server_url, str(tmp_path / "reader"))
     migrate(engine.db)
     _truncate_all(engine)
@@ -97,4 +100,9 @@ def test_four_writers_and_a_searcher_lose_and_double_nothing(
     assert engine.search_indexes.check_saved(engine.sessions()).ok
     assert_searchable(engine, range(WRITERS * PER_WRITER))
     assert searches > 0
+    retries = sum(errors(w).count("retrying") for w in workers)
+    logger.info(
+        "%d writers, %d entries, %d searches during the writes, %d batch retries, %.0f s",
+        WRITERS, len(stored), searches, retries, time.monotonic() - started,
+    )  # fmt: skip
     engine.close()
