@@ -11,7 +11,8 @@ cosine between the two backends' vectors, and top-10 overlap of query → abstra
 ``--eval`` also runs ``synth eval retrieval --dataset ../shared/data/scifact --json`` once per
 backend (``SYNTH_EMBEDDING_BACKEND``), each in its own data dir, and adds the scores;
 ``--eval-docs N`` evaluates on a subset instead (written under ``var/backends/``): every abstract
-judged for a test query plus the first others up to N, with all test queries.
+judged for a test query plus the first others up to N, with all test queries. ``--search``
+runs ``bench/search.py``'s 100k-passage point once per backend (see ``search_latency``).
 """
 
 from __future__ import annotations
@@ -147,6 +148,26 @@ def evaluate(backend: str, dataset: Path) -> dict[str, object]:
     return result
 
 
+def search_latency(embedders: dict[str, Embedder], queries: list[str]) -> dict[str, object]:
+    """``bench/search.py``'s 100k point (HNSW + BM25) with each backend encoding the queries.
+
+    Source passages and vectors: the torch store of the ``--eval`` run (the subset), repeated
+    with jittered vectors up to 100k; the same store for both backends, so only the query
+    encoder differs.
+    """
+    sys.path.insert(0, str(ROOT / "bench"))
+    import search as search_bench  # bench/search.py
+
+    source = sorted((ROOT / "var" / "backends" / "torch" / "eval").glob("*/store.db"))[0]
+    texts, vectors = search_bench.read_source(source)
+    copies = -(-100_000 // len(texts))
+    big_texts, big_vectors = search_bench.jitter(texts, vectors, copies)
+    return {
+        name: search_bench.measure(big_texts[:100_000], big_vectors[:100_000], embedder, queries)
+        for name, embedder in embedders.items()
+    }
+
+
 def main() -> None:
     """Measure both backends and print (and optionally save) the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -155,6 +176,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--eval", action="store_true")
     parser.add_argument("--eval-docs", type=int, default=0, help="0: the whole corpus")
+    parser.add_argument("--search", action="store_true", help="search p50/p99 at 100k passages")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     docs = read_jsonl(SCIFACT / "corpus.jsonl", args.paragraphs)
@@ -177,6 +199,8 @@ def main() -> None:
     if args.eval:
         dataset = write_subset(args.eval_docs) if args.eval_docs else SCIFACT
         result["scifact_test"] = {b: evaluate(b, dataset) for b in BACKENDS}
+    if args.search:
+        result["search_100k"] = search_latency(embedders, queries)
     out = json.dumps(result, indent=2)
     sys.stdout.write(out + "\n")
     if args.json:

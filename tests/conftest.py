@@ -24,6 +24,8 @@ from synth.store import migrate
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The suite's reference vectors are torch's; tests/synth/test_embedding_onnx.py covers onnx-int8.
+os.environ.setdefault("SYNTH_EMBEDDING_BACKEND", "torch")
 
 PG_URL = os.environ.get("SYNTH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _WORD = re.compile(r"\w+")
