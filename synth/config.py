@@ -151,6 +151,14 @@ class TopicConfig(_Frozen):
         None, ge=2, description="UMAP neighbours (default: clamp(sqrt(n)/2, 10, 50))."
     )
     umap_components: int = Field(5, ge=2, le=50, description="UMAP output dimensions.")
+    cluster_selection: Literal["auto", "eom", "leaf"] = Field(
+        "auto",
+        description="HDBSCAN cluster selection: excess of mass, leaf (finer topics), or auto "
+        "(eom unless it finds fewer than clamp(sqrt(n)/10, 3, 50) topics, then leaf).",
+    )
+    min_samples: int | None = Field(
+        None, ge=1, description="HDBSCAN min_samples (default: the minimum topic size)."
+    )
     umap_epochs: int | None = Field(
         None, ge=10, description="UMAP optimisation epochs (default: UMAP's own, 200 or 500)."
     )

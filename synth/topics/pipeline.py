@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from synth.config import TopicConfig
 from synth.ports import Embedder
+from synth.topics.clustering import AdaptiveHDBSCAN, min_topics_for
 from synth.topics.vocabulary import Lemmatiser, SurfaceForms, build_stop_words, split_lemmas
 
 __all__ = ["FittedTopic", "TopicFit", "fit_topics", "resolve_sizes"]
@@ -96,7 +97,6 @@ def _build_model(
     nr_topics: int | None = None,
 ) -> Any:
     from bertopic import BERTopic
-    from hdbscan import HDBSCAN
     from sklearn.feature_extraction.text import CountVectorizer
     from umap import UMAP
 
@@ -111,10 +111,9 @@ def _build_model(
         n_jobs=1,
         low_memory=True,
     )
-    hdbscan_model = HDBSCAN(
-        min_cluster_size=size, metric="euclidean", cluster_selection_method="eom",
-        prediction_data=False,
-    )  # fmt: skip
+    hdbscan_model = AdaptiveHDBSCAN(
+        size, config.min_samples, config.cluster_selection, min_topics_for(n_documents)
+    )
     return BERTopic(
         embedding_model=_StoredVectorBackend(embedder, known).backend,
         umap_model=umap_model,
