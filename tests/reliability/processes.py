@@ -45,6 +45,14 @@ class Worker:
             time.sleep(0.01)
         return False
 
+    def wait_committed(self, count: int, timeout_s: float = 300.0) -> None:
+        """Wait until the worker has reported ``count`` commits (or has ended)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if sum(line.startswith("committed ") for line in self.lines) >= count:
+                return
+            time.sleep(0.005)
+
     def committed(self) -> set[str]:
         """Source ids the worker reported as committed."""
         return {line.split(" ", 1)[1] for line in self.lines if line.startswith("committed ")}

@@ -9,8 +9,8 @@ hashing embedder in ``tests/conftest.py`` (the subject is concurrency, not the m
 
 from __future__ import annotations
 
-import logging
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -32,7 +32,6 @@ from tests.reliability.processes import Worker, errors, kill, start_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg]
 
-logger = logging.getLogger(__name__)
 WRITERS = 4
 PER_WRITER = 150
 
@@ -101,8 +100,13 @@ def test_four_writers_and_a_searcher_lose_and_double_nothing(
     assert_searchable(engine, range(WRITERS * PER_WRITER))
     assert searches > 0
     retries = sum(errors(w).count("retrying") for w in workers)
-    logger.info(
+    note(
         "%d writers, %d entries, %d searches during the writes, %d batch retries, %.0f s",
         WRITERS, len(stored), searches, retries, time.monotonic() - started,
     )  # fmt: skip
     engine.close()
+
+
+def note(template: str, *args: object) -> None:
+    """Report a figure (shown with ``pytest -s``; the numbers in docs/benchmarks.md)."""
+    sys.stderr.write(template % args + "\n")

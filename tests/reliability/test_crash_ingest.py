@@ -2,9 +2,10 @@
 
 A subprocess ingests 2,000 entries (``tests/reliability/crash_worker.py``), printing the
 source id of each entry once its transaction has committed. The test kills it with SIGKILL
-after a seeded random delay, "restarts" (builds the engine and opens the indexes, as the API
-and CLI do at start-up), checks the store and indexes, and starts the worker again with the
-entries it has not yet seen acknowledged — as a client that retries what was not confirmed.
+at a seeded random point (after a random number of commits, then a random delay),
+"restarts" (builds the engine and opens the indexes, as the API and CLI do at start-up),
+checks the store and indexes, and starts the worker again with the entries it has not yet
+seen acknowledged — as a client that retries what was not confirmed.
 
 The worker embeds with the deterministic hashing embedder from ``tests/conftest.py``, not the
 real model: the subject here is durability (transactions, the index change feed and start-up
@@ -15,8 +16,8 @@ cues, SQLite in WAL mode, FAISS and BM25 generations on disk).
 
 from __future__ import annotations
 
-import logging
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -35,7 +36,6 @@ from tests.reliability.crash_worker import build_test_engine
 from tests.reliability.processes import kill, start_worker
 
 pytestmark = pytest.mark.slow
-logger = logging.getLogger(__name__)
 
 ENTRIES = 2_000
 TRIALS = 20
@@ -53,6 +53,15 @@ def restart(config: EngineConfig) -> Engine:
     engine = build_test_engine(config.database_url, config.data_dir)
     engine.open_indexes()
     return engine
+
+
+def saved_index_lag(config: EngineConfig) -> int:
+    """Passages the saved indexes lack right after the kill (before any reconciliation)."""
+    engine = build_test_engine(config.database_url, config.data_dir)
+    with engine.sessions() as session:
+        lag = engine.search_indexes.check_saved(session).missing
+    engine.close()
+    return lag
 
 
 def verify(config: EngineConfig, acknowledged: set[str], newly: set[str]) -> set[str]:
@@ -86,17 +95,23 @@ def test_ingest_killed_at_random_points_loses_nothing(store: EngineConfig, tmp_p
     started = time.monotonic()
     while kills < TRIALS:
         worker = start_worker(ingest_args(store, acknowledged, tmp_path), tmp_path)
-        time.sleep(rng.uniform(0.0, 3.0))
+        # A random point in the run, independent of the machine's speed: a random number of
+        # commits (spread so the kills cover all 2,000 entries), then a random delay.
+        step = (ENTRIES - len(acknowledged)) / (TRIALS - kills + 1)
+        worker.wait_committed(rng.randint(0, int(2 * step)))
+        time.sleep(rng.uniform(0.0, 0.5))
         if worker.process.poll() == 0:
             break  # finished before the kill: the final run below has nothing left to do
         kill(worker)
         kills += 1
         newly = worker.committed() - acknowledged
         acknowledged |= newly
+        lag = saved_index_lag(store)
         held = verify(store, acknowledged, newly)
-        logger.info(
-            "kill %d: %d newly acknowledged, %d stored in all (%d committed unacknowledged)",
-            kills, len(newly), len(held), len(held - acknowledged),
+        note(
+            "kill %d: %d newly acknowledged, %d stored (%d committed unacknowledged), "
+            "saved index %d passages behind before the restart",
+            kills, len(newly), len(held), len(held - acknowledged), lag,
         )  # fmt: skip
     assert kills == TRIALS, "the ingest finished before every kill: lengthen it"
     worker = start_worker(ingest_args(store, acknowledged, tmp_path), tmp_path)
@@ -105,8 +120,13 @@ def test_ingest_killed_at_random_points_loses_nothing(store: EngineConfig, tmp_p
     newly = worker.committed() - acknowledged
     final = verify(store, acknowledged | newly, newly)
     assert final == {external_id(i) for i in range(ENTRIES)}
-    logger.info("%d kills, %d entries, none lost: %.0f s", kills, len(final), _elapsed(started))
+    note("%d kills, %d entries, none lost: %.0f s", kills, len(final), _elapsed(started))
 
 
 def _elapsed(started: float) -> float:
     return time.monotonic() - started
+
+
+def note(template: str, *args: object) -> None:
+    """Report a figure (shown with ``pytest -s``; the numbers in docs/benchmarks.md)."""
+    sys.stderr.write(template % args + "\n")
