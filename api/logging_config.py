@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
-from typing import Any
+import sys
+from typing import Any, TextIO
 
-__all__ = ["JsonFormatter", "configure_logging"]
+__all__ = ["JsonFormatter", "StderrHandler", "configure_logging"]
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -29,6 +30,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged, not when set up.
+
+    Test runners (and ``CliRunner``) swap ``sys.stderr`` and close their copy afterwards; a
+    handler holding the old stream would then fail on every later log line.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
 def configure_logging(*, fmt: str = "text", level: str = "INFO") -> None:
     """Send log lines to stderr as text (dev) or JSON (prod)."""
     formatter: dict[str, Any] = (
@@ -43,9 +61,8 @@ def configure_logging(*, fmt: str = "text", level: str = "INFO") -> None:
             "formatters": {"main": formatter},
             "handlers": {
                 "stderr": {
-                    "class": "logging.StreamHandler",
+                    "()": StderrHandler,
                     "formatter": "main",
-                    "stream": "ext://sys.stderr",
                 }
             },
             "root": {"handlers": ["stderr"], "level": level},
