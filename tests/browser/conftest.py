@@ -74,6 +74,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     add_measure(engine)
     engine.close()
     port = _free_port()
+    # The patch is needed only while the app's lifespan builds its engine: undo it as soon as
+    # the server has started, so it does not leak into the rest of the session's tests.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(api.app, "build_engine", hashing_engine)
         config = uvicorn.Config(
@@ -86,11 +88,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started, "the live server did not start"
-        try:
-            yield Live(f"http://127.0.0.1:{port}", keys, ids, {"theme": theme, "measure": 1})
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", keys, ids, {"theme": theme, "measure": 1})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
