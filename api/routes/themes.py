@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi import Path as PathParam
 from sqlalchemy import select
 
@@ -20,7 +20,6 @@ from api.routes.schemas import JobRead, job_read
 from api.topic_jobs import TOPIC_FIT_JOB
 from models import TopicRun
 from synth.reporting import render_summary_markdown
-from synth.search.query import Viewer
 from synth.services.jobs import create_job
 from synth.services.summaries import summarise_theme
 from synth.services.themes import ThemeScope, get_theme, list_themes
@@ -35,23 +34,23 @@ Networks = Annotated[list[str] | None, Query(description="Only these networks (s
 MARKDOWN = "text/markdown"
 
 
-def _scope(
-    viewer: Viewer, network: list[str] | None, since: dt.date | None, until: dt.date | None
-) -> ThemeScope:
-    return ThemeScope(viewer=viewer, networks=tuple(network or ()), since=since, until=until)
-
-
-@router.get("/themes", operation_id="list_themes")
-def get_themes(
-    engine: EngineDep,
-    session: SessionDep,
+def get_scope(
     viewer: ViewerDep,
     network: Networks = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-) -> dict[str, Any]:
+) -> ThemeScope:
+    """The caller's view, narrowed by the ``network``, ``since`` and ``until`` query parameters."""
+    return ThemeScope(viewer=viewer, networks=tuple(network or ()), since=since, until=until)
+
+
+ScopeDep = Annotated[ThemeScope, Depends(get_scope)]
+
+
+@router.get("/themes", operation_id="list_themes")
+def get_themes(engine: EngineDep, session: SessionDep, scope: ScopeDep) -> dict[str, Any]:
     """Themes ranked by score, with class, spread, persistence, evidence and bright spots."""
-    views = list_themes(session, _scope(viewer, network, since, until), engine.config.themes)
+    views = list_themes(session, scope, engine.config.themes)
     return {"items": [v.to_dict() for v in views]}
 
 
@@ -59,15 +58,11 @@ def get_themes(
 def get_one_theme(
     engine: EngineDep,
     session: SessionDep,
-    viewer: ViewerDep,
+    scope: ScopeDep,
     theme_id: ThemeId,
-    network: Networks = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
     period: Literal["quarter", "month"] = "quarter",
 ) -> dict[str, Any]:
     """One theme: its profile, the explanation of its class and score, and its timeline."""
-    scope = _scope(viewer, network, since, until)
     return get_theme(session, theme_id, scope, engine.config.themes, period=period).to_dict()
 
 
@@ -79,18 +74,12 @@ def get_one_theme(
 def get_summary(
     engine: EngineDep,
     session: SessionDep,
-    viewer: ViewerDep,
+    scope: ScopeDep,
     theme_id: ThemeId,
-    network: Networks = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """A cited, extractive summary; Markdown when the ``Accept`` header asks for text/markdown."""
-    summary = summarise_theme(
-        session, theme_id, _scope(viewer, network, since, until), engine.config.themes,
-        engine.splitter,
-    )  # fmt: skip
+    summary = summarise_theme(session, theme_id, scope, engine.config.themes, engine.splitter)
     if accept and MARKDOWN in accept:
         return Response(render_summary_markdown(summary), media_type=f"{MARKDOWN}; charset=utf-8")
     return summary.to_dict()

@@ -1,4 +1,4 @@
-"""Choosing representative, diverse items: centrality and maximal marginal relevance (MMR)."""
+"""Choosing representative, diverse items: maximal marginal relevance (MMR)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["select_mmr", "unit_centroid"]
-
-
-def unit_centroid(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The normalised mean of unit row vectors (zeros for an empty input)."""
-    if len(vectors) == 0:
-        return np.zeros(vectors.shape[1] if vectors.ndim == 2 else 0, dtype=np.float32)
-    mean = vectors.mean(axis=0)
-    centroid: NDArray[np.float32] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(
-        np.float32
-    )
-    return centroid
+__all__ = ["select_mmr"]
 
 
 def select_mmr(

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Entry, Network, Organisation, Passage
 from synth.config import ThemeConfig
-from synth.core.selection import select_mmr, unit_centroid
+from synth.core.dedupe import compute_entry_vector
+from synth.core.selection import select_mmr
 from synth.ports import SentenceSplitter
 from synth.services.embeddings import vector_from_bytes
 from synth.services.outcomes import iter_outcome_sentences
@@ -153,7 +154,7 @@ def _overview(
         return ()
     vectors = np.stack([sources[i].vector for i in ids]).astype(np.float32)
     picks = select_mmr(
-        vectors, unit_centroid(vectors), k, diversity=0.3,
+        vectors, compute_entry_vector(vectors), k, diversity=0.3,
         groups=[sources[i].entry_id for i in ids],
     )  # fmt: skip
     words = {w for p in phrases for w in p.lower().split()}
@@ -170,7 +171,9 @@ def _overview(
 def _sections(
     session: Session, sources: dict[int, _Source], per_section: int = 4
 ) -> dict[str, tuple[CitedSentence, ...]]:
-    centroid = unit_centroid(np.stack([s.vector for s in sources.values()]).astype(np.float32))
+    centroid = compute_entry_vector(
+        np.stack([s.vector for s in sources.values()]).astype(np.float32)
+    )
     candidates: dict[str, list[tuple[float, CitedSentence]]] = defaultdict(list)
     for item in iter_outcome_sentences(session, list(sources), SECTIONS):
         source = sources[item.passage_id]

@@ -288,6 +288,10 @@ def assign_new_passages(session: Session, config: TopicConfig) -> AssignmentRepo
     if run is None:
         return AssignmentReport(None, 0, 0)
     topics = list(session.scalars(select(Topic).where(Topic.run_id == run.id).order_by(Topic.id)))
+    if not topics:
+        return AssignmentReport(run.id, 0, 0)
+    dim = len(topics[0].centroid) // 4  # float32 bytes
+    new = _load_passages(session, run.embedding_model, dim, after=run.last_passage_id)
     done = set(
         session.scalars(
             select(PassageTopic.passage_id).where(
@@ -295,10 +299,6 @@ def assign_new_passages(session: Session, config: TopicConfig) -> AssignmentRepo
             )
         )
     )
-    first = session.scalars(select(Passage.embedding_dim).limit(1)).first()
-    if first is None or not topics:
-        return AssignmentReport(run.id, 0, 0)
-    new = _load_passages(session, run.embedding_model, first, after=run.last_passage_id)
     keep = [i for i, pid in enumerate(new.ids) if pid not in done]
     if not keep:
         return AssignmentReport(run.id, 0, 0)
@@ -306,7 +306,7 @@ def assign_new_passages(session: Session, config: TopicConfig) -> AssignmentRepo
     vectors = apply_centring(
         new.vectors[keep], [new.networks[i] for i in keep], _run_means(run), centring
     )
-    centroids = np.stack([vector_from_bytes(t.centroid, first) for t in topics])
+    centroids = np.stack([vector_from_bytes(t.centroid, dim) for t in topics])
     similarity = vectors @ centroids.T
     best = similarity.argmax(axis=1)
     rows = []

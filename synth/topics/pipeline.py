@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from synth.config import TopicConfig
+from synth.core.dedupe import compute_entry_vector
 from synth.ports import Embedder
 from synth.topics.clustering import AdaptiveHDBSCAN, min_topics_for
 from synth.topics.vocabulary import Lemmatiser, SurfaceForms, build_stop_words, split_lemmas
@@ -202,8 +203,7 @@ def _describe(
     topics = []
     for topic_id in sorted(set(assignments.tolist()) - {OUTLIER}):
         members = np.flatnonzero(assignments == topic_id)
-        centroid = embeddings[members].mean(axis=0)
-        centroid = (centroid / max(float(np.linalg.norm(centroid)), 1e-12)).astype(np.float32)
+        centroid = compute_entry_vector(embeddings[members])
         closeness = embeddings[members] @ centroid
         order = members[np.argsort(-closeness, kind="stable")][:5]
         phrases = tuple(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth.core.selection import select_mmr, unit_centroid
+from synth.core.dedupe import compute_entry_vector
+from synth.core.selection import select_mmr
 
 
 def test_groups_are_used_once_and_choice_is_deterministic() -> None:
@@ -12,9 +13,9 @@ def test_groups_are_used_once_and_choice_is_deterministic() -> None:
     v = rng.normal(size=(20, 8)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     groups = [i // 4 for i in range(20)]
-    picks = select_mmr(v, unit_centroid(v), 5, groups=groups)
+    picks = select_mmr(v, compute_entry_vector(v), 5, groups=groups)
     assert len(picks) == 5 and len({groups[i] for i in picks}) == 5
-    assert picks == select_mmr(v, unit_centroid(v), 5, groups=groups)
+    assert picks == select_mmr(v, compute_entry_vector(v), 5, groups=groups)
 
 
 def test_no_diversity_is_plain_relevance_order() -> None:
@@ -24,5 +25,5 @@ def test_no_diversity_is_plain_relevance_order() -> None:
 
 def test_fewer_items_than_k() -> None:
     v = np.eye(2, dtype=np.float32)
-    assert sorted(select_mmr(v, unit_centroid(v), 5)) == [0, 1]
+    assert sorted(select_mmr(v, compute_entry_vector(v), 5)) == [0, 1]
     assert select_mmr(v[:0], np.zeros(2, dtype=np.float32), 3) == []
