@@ -190,7 +190,12 @@ def _fit_baseline(
     from umap import UMAP
 
     umap_model = UMAP(
-        n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed
+        n_neighbors=15,
+        n_components=5,
+        min_dist=0.0,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,  # a seed forces one job; saying so avoids umap's warning
     )
     model: Any = BERTopic(
         umap_model=umap_model, nr_topics=nr_topics, min_topic_size=5, calculate_probabilities=False

@@ -5,13 +5,21 @@ assignments, theme matches, the switch of ``current``) lands in one later transa
 fit killed midway leaves the previous run current. New passages are assigned to the current
 run's topics by centroid cosine (no refit, no re-embedding) by :func:`assign_new_passages`,
 which ingest calls and which any reader may call to catch up.
+
+One fit runs at a time per data folder: a fit holds an ``fcntl`` lock on
+``topics/.fit.lock`` (the kernel drops it when the process dies, even on ``kill -9``). A fit
+that takes the lock first marks any run still ``fitting`` as failed: no live process can be
+fitting it, so it was left by a fit that died.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +126,46 @@ def fit_topic_run(
 
     Progress has three steps: passages loaded, model fitted, run stored.
     """
+    with _fit_lock(data_dir):
+        _fail_abandoned_runs(sessions)
+        return _fit_locked(sessions, embedder, config, data_dir, progress)
+
+
+@contextlib.contextmanager
+def _fit_lock(data_dir: Path) -> Iterator[None]:
+    """Hold ``topics/.fit.lock`` exclusively, or raise at once if another fit holds it."""
+    folder = data_dir / "topics"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".fit.lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SynthError(
+                "another topic fit is running on this data folder; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fail_abandoned_runs(sessions: sessionmaker[Session]) -> None:
+    """Mark runs left ``fitting`` by a fit that died as failed (the caller holds the lock)."""
+    with sessions() as session, session.begin():
+        for run in session.scalars(select(TopicRun).where(TopicRun.status == "fitting")):
+            run.status = "failed"
+            run.error = "the process stopped while this run was fitting"
+            run.finished_at = dt.datetime.now(dt.UTC)
+            logger.warning("topic run %s was left fitting by a process that died", run.id)
+
+
+def _fit_locked(
+    sessions: sessionmaker[Session],
+    embedder: Embedder,
+    config: TopicConfig,
+    data_dir: Path,
+    progress: ProgressReporter | None,
+) -> TopicRunReport:
     started = time.perf_counter()
     if progress is not None:
         progress.start(3, "Fitting topics")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from models import PassageTopic, Theme, TopicRun
 from synth.config import EngineConfig, TopicConfig
 from synth.engine import Engine
+from synth.errors import SynthError
 from synth.services.ingest import ingest_records
 from synth.services.topics import current_run, fit_topic_run
 from synth.store import migrate
@@ -110,4 +112,49 @@ def test_refit_killed_midway_leaves_the_previous_run_current(tmp_path: Path) -> 
     run_id, themes, assigned = _state(engine)
     assert run_id > before[0] and assigned == before[2]
     assert {t for t, _ in themes} == {t for t, _ in before[1]}, "a refit renumbered the themes"
+    with engine.sessions() as session:
+        runs = list(session.scalars(select(TopicRun).order_by(TopicRun.id)))
+    assert "fitting" not in {r.status for r in runs}, "the next fit left a dead fit's run fitting"
+    assert all(r.error for r in runs if r.status == "failed")
+    engine.close()
+
+
+class _PauseAfterFirstStep:
+    """Progress reporter that holds the fit after its first step until released."""
+
+    def __init__(self) -> None:
+        self.paused = threading.Event()
+        self.release = threading.Event()
+
+    def start(self, total: int, description: str) -> None:
+        """Nothing to do at the start."""
+
+    def advance(self, units: int = 1) -> None:
+        """Pause once, after the ``fitting`` row is committed."""
+        if not self.paused.is_set():
+            self.paused.set()
+            self.release.wait(timeout=60)
+
+
+def test_a_second_fit_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    config = EngineConfig(database_url=f"sqlite:///{tmp_path / 's.db'}", data_dir=str(tmp_path))
+    engine = build_test_engine(config.database_url, config.data_dir)
+    migrate(engine.db)
+    ingest_records(engine, _records(15), update_indexes=False)
+    pause = _PauseAfterFirstStep()
+    first = threading.Thread(
+        target=fit_topic_run,
+        args=(engine.sessions, engine.embedder, TopicConfig(), tmp_path),
+        kwargs={"progress": pause},
+    )
+    first.start()
+    try:
+        assert pause.paused.wait(timeout=60), "the first fit never committed its run"
+        with pytest.raises(SynthError, match="another topic fit is running"):
+            fit_topic_run(engine.sessions, engine.embedder, TopicConfig(), tmp_path)
+    finally:
+        pause.release.set()
+        first.join(timeout=120)
+    with engine.sessions() as session:
+        assert [r.status for r in session.scalars(select(TopicRun))] == ["current"]
     engine.close()
