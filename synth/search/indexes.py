@@ -131,6 +131,16 @@ def _read_metadata(session: Session, model: str, *, upto: int) -> list[PassageRo
     return [PassageRow(*r) for r in session.execute(_passages(model, *_METADATA, upto=upto))]
 
 
+@dataclass(frozen=True, slots=True)
+class _Passages:
+    """Passages read from the store, by id: metadata, vectors and the texts BM25 indexes."""
+
+    rows: list[PassageRow]
+    ids: NDArray[np.int64]
+    vectors: NDArray[np.float32]
+    texts: list[str]  # "title. passage"
+
+
 def _read_rows(
     session: Session,
     model: str,
@@ -138,37 +148,27 @@ def _read_rows(
     *,
     above: int = 0,
     only: NDArray[np.int64] | None = None,
-) -> tuple[list[PassageRow], NDArray[np.int64], NDArray[np.float32]]:
-    """Read passage metadata and vectors of ``model`` with ids above ``above`` (or in ``only``)."""
-    columns = (*_METADATA, Passage.embedding)
+) -> _Passages:
+    """Read the passages of ``model`` with ids above ``above`` (or in ``only``)."""
+    columns = (*_METADATA, Passage.embedding, Passage.text, Entry.title)
     if only is None:
         queries = [_passages(model, *columns, above=above)]
     else:
         chunks = [only[i : i + _IN_CHUNK].tolist() for i in range(0, only.size, _IN_CHUNK)]
         queries = [_passages(model, *columns).where(Passage.id.in_(chunk)) for chunk in chunks]
-    rows, blobs = [], []
+    rows, blobs, texts = [], [], []
     for query in queries:
         for r in session.execute(query):
-            rows.append(PassageRow(*r[:-1]))
-            blobs.append(r[-1])
+            rows.append(PassageRow(*r[:-3]))
+            blobs.append(r[-3])
+            texts.append(with_title(r[-1], r[-2]))
     ids = np.asarray([r.passage_id for r in rows], dtype=np.int64)
     vectors = (
         np.frombuffer(b"".join(blobs), dtype="<f4").reshape(-1, dim).astype(np.float32)
         if blobs
         else np.zeros((0, dim), dtype=np.float32)
     )
-    return rows, ids, vectors
-
-
-def _lexical_input(session: Session, model: str) -> tuple[NDArray[np.int64], list[str]]:
-    """Passage ids and the texts BM25 indexes ("title. passage")."""
-    rows = session.execute(_passages(model, Passage.id, Passage.text, Entry.title)).all()
-    ids = np.asarray([r.id for r in rows], dtype=np.int64)
-    return ids, [with_title(r.title, r.text) for r in rows]
-
-
-def _build_lexical(session: Session, model: str) -> LexicalIndex:
-    return LexicalIndex().build(*_lexical_input(session, model))
+    return _Passages(rows, ids, vectors, texts)
 
 
 def _state(manifest: IndexManifest) -> tuple[object, ...]:
@@ -248,14 +248,14 @@ class SearchIndexes:
         """Build every index from the stored embeddings and swap it in."""
         with self._lock:
             signature = read_signature(session)
-            rows, ids, vectors = _read_rows(session, self._model, self._dim)
-            lexical_ids, texts = _lexical_input(session, self._model)
+            read = _read_rows(session, self._model, self._dim)
+            ids = read.ids
             # BM25 tokenising is Python; FAISS builds in C++ without the GIL: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                lexical = pool.submit(LexicalIndex().build, lexical_ids, texts)
+                lexical = pool.submit(LexicalIndex().build, ids, read.texts)
                 dense = build_dense_index(
                     ids,
-                    vectors,
+                    read.vectors,
                     hnsw_threshold=self._config.hnsw_threshold,
                     m=self._config.hnsw_m,
                     ef_construction=self._config.ef_construction,
@@ -264,7 +264,7 @@ class SearchIndexes:
             index_set = IndexSet(
                 dense=dense,
                 lexical=lexical.result(),
-                table=PassageTable(rows),
+                table=PassageTable(read.rows),
                 manifest=self._manifest(ids, _last_deletion_id(session)),
             )
             self._save(index_set)
@@ -291,13 +291,11 @@ class SearchIndexes:
             manifest = current.manifest
             verify_manifest(manifest, model=self._model, dim=self._dim, kinds=[HYBRID_INDEX])
             deleted = _deleted_since(session, manifest.last_deletion_id or 0)
-            rows, ids, vectors = _read_rows(
-                session, self._model, self._dim, above=manifest.last_passage_id or 0
-            )
+            added = _read_rows(session, self._model, self._dim, above=manifest.last_passage_id or 0)
             present = current.table.ids[np.isin(current.table.ids, deleted)]
             index_set = current
-            if present.size or rows:
-                index_set = self._apply(session, current, rows, ids, vectors, present)
+            if present.size or added.rows:
+                index_set = self._apply(session, current, added, present)
             if not self._count_matches(session, index_set):
                 index_set = self._reconcile(session, index_set)
             if index_set is not current:
@@ -307,28 +305,25 @@ class SearchIndexes:
             return index_set
 
     def _apply(
-        self,
-        session: Session,
-        current: IndexSet,
-        rows: list[PassageRow],
-        ids: NDArray[np.int64],
-        vectors: NDArray[np.float32],
-        removed: NDArray[np.int64],
+        self, session: Session, current: IndexSet, added: _Passages, removed: NDArray[np.int64]
     ) -> IndexSet:
-        """Return ``current`` with passages added and removed (or a rebuild, if cheaper)."""
+        """Return ``current`` with passages added and removed (or a rebuild, if cheaper).
+
+        BM25 tokenises only the added passages (:meth:`LexicalIndex.updated`).
+        """
         # The dense index is updated in place under its own lock; a reader that meets a
         # passage id the table does not know yet simply skips it.
         dense = current.dense
         if removed.size:
             dense.remove(removed)
-        if ids.size:
-            dense.add(ids, vectors)
+        if added.ids.size:
+            dense.add(added.ids, added.vectors)
         if dense.tombstones > self._config.rebuild_tombstone_share * max(len(dense), 1):
             return self.rebuild(session)
-        table = current.table.updated(rows, removed.tolist())
+        table = current.table.updated(added.rows, removed.tolist())
         return IndexSet(
             dense=dense,
-            lexical=_build_lexical(session, self._model),
+            lexical=current.lexical.updated(added.ids, added.texts, removed=removed),
             table=table,
             manifest=self._manifest(table.ids, _last_deletion_id(session)),
         )
@@ -343,8 +338,8 @@ class SearchIndexes:
             "index reconciled with the store",
             extra={"missing": int(missing.size), "extra": int(extra.size)},
         )
-        rows, ids, vectors = _read_rows(session, self._model, self._dim, only=missing)
-        return self._apply(session, current, rows, ids, vectors, extra)
+        added = _read_rows(session, self._model, self._dim, only=missing)
+        return self._apply(session, current, added, extra)
 
     def _count_matches(self, session: Session, index_set: IndexSet) -> bool:
         count = session.scalar(

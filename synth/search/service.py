@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from models import Entry, Network, Organisation, Passage, Project, Tag, entry_tags
 from synth.config import SearchConfig
@@ -111,71 +111,103 @@ def _fuse(
 def _rank_entries(
     indexes: IndexSet, passages: list[tuple[int, float]], k: int, per_org: int
 ) -> list[tuple[int, int, float]]:
-    """Best passage per entry, then at most ``per_org`` entries per organisation up front."""
-    known = [(p, s) for p, s in passages if p in indexes.table]
-    if not known:
+    """Best passage per entry, then at most ``per_org`` entries per organisation up front.
+
+    An entry's best passage is its highest-scoring one (the earliest listed among equals);
+    entries rank by that score, ties by entry id. Passages the table does not know (added
+    since it was built) are skipped.
+    """
+    table = indexes.table
+    if not passages or not len(table):
         return []
-    ids = np.asarray([p for p, _ in known], dtype=np.int64)
-    rows = np.searchsorted(indexes.table.ids, ids)
-    best: dict[int, tuple[int, float, int]] = {}
-    for (pid, score), row in zip(known, rows, strict=True):
-        entry = int(indexes.table.entries[row])
-        if entry not in best or score > best[entry][1]:
-            best[entry] = (pid, score, int(indexes.table.organisations[row]))
-    ranked = sorted(best.items(), key=lambda item: (-item[1][1], item[0]))
+    ids = np.fromiter((p for p, _ in passages), dtype=np.int64, count=len(passages))
+    scores = np.fromiter((s for _, s in passages), dtype=np.float64, count=len(passages))
+    rows = np.minimum(np.searchsorted(table.ids, ids), len(table) - 1)
+    known = np.flatnonzero(table.ids[rows] == ids)
+    if not known.size:
+        return []
+    entries = table.entries[rows[known]]
+    # Group by entry, best score first, earliest first among equals; keep each group's head.
+    order = np.lexsort((known, -scores[known], entries))
+    heads = order[np.concatenate([[True], entries[order][1:] != entries[order][:-1]])]
+    heads = heads[np.lexsort((entries[heads], -scores[known][heads]))]
+    best = known[heads]
     kept: list[tuple[int, int, float]] = []
     deferred: list[tuple[int, int, float]] = []
     per: defaultdict[int, int] = defaultdict(int)
-    for entry, (pid, score, org) in ranked:
+    for entry, pid, score, org in zip(
+        entries[heads].tolist(),
+        ids[best].tolist(),
+        scores[best].tolist(),
+        table.organisations[rows[best]].tolist(),
+        strict=True,
+    ):
         target = kept if per_org == 0 or per[org] < per_org else deferred
         target.append((entry, pid, score))
         per[org] += 1
+        if len(kept) >= k:
+            break
     return (kept + deferred)[:k]
+
+
+_HYDRATE = (
+    select(
+        Passage.id,
+        Passage.text,
+        Passage.start,
+        Passage.end,
+        Entry.title,
+        Entry.kind,
+        Entry.occurred_on,
+        Network.slug,
+        Network.name,
+        Organisation.slug,
+        Organisation.name,
+        Project.slug,
+    )
+    .join(Entry, Entry.id == Passage.entry_id)
+    .join(Network, Network.id == Entry.network_id)
+    .join(Organisation, Organisation.id == Entry.organisation_id)
+    .outerjoin(Project, Project.id == Entry.project_id)
+)
 
 
 def _hydrate(
     session: Session, ranked: Sequence[tuple[int, int, float]], text: str
 ) -> list[SearchHit]:
+    """Read the ranked passages and their entries' display fields in one statement."""
     if not ranked:
         return []
-    passages = {
-        p.id: p
-        for p in session.scalars(
-            select(Passage)
-            .where(Passage.id.in_([pid for _, pid, _ in ranked]))
-            .options(
-                joinedload(Passage.entry).joinedload(Entry.network),
-                joinedload(Passage.entry).joinedload(Entry.organisation),
-                joinedload(Passage.entry).joinedload(Entry.project),
-            )
-        )
+    rows = {
+        row[0]: row
+        for row in session.execute(_HYDRATE.where(Passage.id.in_([pid for _, pid, _ in ranked])))
     }
     hits = []
     for entry_id, pid, score in ranked:
-        passage = passages.get(pid)
-        if passage is None:
+        row = rows.get(pid)
+        if row is None:
             continue  # deleted (or rewritten) through another process since the last refresh
-        entry = passage.entry
+        _, passage, start, end, title, kind, occurred_on, net, net_name, org, org_name, proj = row
         hits.append(
             SearchHit(
                 entry_id=entry_id,
-                title=entry.title,
-                kind=entry.kind,
-                network=entry.network.slug,
-                network_name=entry.network.name,
-                organisation=entry.organisation.slug,
-                organisation_name=entry.organisation.name,
-                project=entry.project.slug if entry.project else None,
-                occurred_on=entry.occurred_on,
+                title=title,
+                kind=kind,
+                network=net,
+                network_name=net_name,
+                organisation=org,
+                organisation_name=org_name,
+                project=proj,
+                occurred_on=occurred_on,
                 score=float(score),
                 passage=MatchedPassage(
                     passage_id=pid,
-                    text=passage.text,
-                    start=passage.start,
-                    end=passage.end,
-                    highlights=tuple(compute_highlights(text, passage.text)) if text else (),
+                    text=passage,
+                    start=start,
+                    end=end,
+                    highlights=tuple(compute_highlights(text, passage)) if text else (),
                 ),
-                why=tuple(compute_shared_phrases(text, passage.text)) if text else (),
+                why=tuple(compute_shared_phrases(text, passage)) if text else (),
                 links={
                     "entry": f"/entries/{entry_id}",
                     "api": f"/api/v1/entries/{entry_id}",

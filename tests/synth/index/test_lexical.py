@@ -127,3 +127,72 @@ def test_load_refuses_missing_or_foreign_folder(tmp_path: Path) -> None:
 def test_empty_index_saves_and_loads(tmp_path: Path) -> None:
     LexicalIndex().build([], []).save(tmp_path)
     assert LexicalIndex.load(tmp_path).search("falls", 3) == []
+
+
+def _corpus(count: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = [
+        "falls", "ward", "huddles", "night", "staff", "medicines", "discharge", "errors",
+        "beds", "alarms", "safety", "team", "patients", "families", "handover", "checklist",
+    ]  # fmt: skip
+    return [
+        " ".join(rng.choice(words, size=int(rng.integers(1, 30))).tolist()) for _ in range(count)
+    ]
+
+
+QUERIES = ["falls", "night huddles", "discharge errors medicines", "ward ward beds", "zebra"]
+
+
+def _same_results(got: LexicalIndex, want: LexicalIndex) -> None:
+    assert sorted(got.ids().tolist()) == sorted(want.ids().tolist())
+    for query in QUERIES:
+        a, b = dict(got.search(query, 1000)), dict(want.search(query, 1000))
+        assert a.keys() == b.keys(), query
+        assert [a[i] for i in sorted(a)] == pytest.approx([b[i] for i in sorted(b)], rel=1e-6)
+
+
+def test_updated_scores_exactly_like_a_full_build(tmp_path: Path) -> None:
+    texts = _corpus(400, seed=1)
+    ids = np.arange(1, 401) * 10
+    first = LexicalIndex().build(ids[:300], texts[:300])
+    removed = ids[[0, 5, 17, 250, 299]]
+    added = ["a new note about tea rounds on the ward", *texts[300:]]
+    later = first.updated([4001, *ids[300:]], added, removed=removed)
+    keep = ~np.isin(ids[:300], removed)
+    full = LexicalIndex().build(
+        [*ids[:300][keep], 4001, *ids[300:]],
+        [t for t, k in zip(texts[:300], keep, strict=True) if k] + added,
+    )
+    _same_results(later, full)
+    assert later.search("tea rounds", 5)[0][0] == 4001  # a term new to the index
+    later.save(tmp_path)
+    _same_results(LexicalIndex.load(tmp_path), full)
+    # The first index is untouched: readers holding it see what they saw.
+    _same_results(first, LexicalIndex().build(ids[:300], texts[:300]))
+
+
+def test_updated_removes_everything_and_starts_again() -> None:
+    index = LexicalIndex().build(IDS, TEXTS)
+    empty = index.updated([], [], removed=IDS)
+    assert len(empty) == 0 and empty.search("falls", 5) == []
+    again = empty.updated([7], ["discharge letters"])
+    _same_results(again, LexicalIndex().build([7], ["discharge letters"]))
+    loaded_empty = LexicalIndex().build([], [])
+    _same_results(loaded_empty.updated(IDS, TEXTS), LexicalIndex().build(IDS, TEXTS))
+
+
+def test_updated_refuses_an_id_already_indexed() -> None:
+    index = LexicalIndex().build(IDS, TEXTS)
+    with pytest.raises(ValueError, match="already in the index"):
+        index.updated([20], ["falls tea"])
+    replaced = index.updated([20], ["falls tea"], removed=[20])
+    assert dict(replaced.search("tea", 5)).keys() == {20}
+
+
+def test_load_refuses_the_older_layout(tmp_path: Path) -> None:
+    LexicalIndex().build(IDS, TEXTS).save(tmp_path)
+    pointer = tmp_path / "lexical.json"
+    data = json.loads(pointer.read_text())
+    pointer.write_text(json.dumps({k: v for k, v in data.items() if k != "format"}))
+    with pytest.raises(IndexMismatchError, match="older layout"):
+        LexicalIndex.load(tmp_path)

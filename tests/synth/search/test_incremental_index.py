@@ -1,0 +1,58 @@
+"""The BM25 index follows ingests and deletions without a full rebuild, scoring as one would."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import Entry
+from synth.engine import Engine
+from synth.index.lexical import LexicalIndex
+from synth.services.entries import delete_entry
+from synth.services.ingest import ingest_records
+from synth.services.keys import Principal, Scope
+from synth.types import SourceRef, build_entry_record
+from tests.synth.search.test_search_service import records
+
+ADMIN = Principal(key_id=None, name="admin", scopes=frozenset({Scope.ADMIN}))
+
+
+def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_records(fake_engine, records())
+    builds: list[int] = []
+    original = LexicalIndex.build
+
+    def counting(self: LexicalIndex, ids: object, texts: list[str]) -> LexicalIndex:
+        builds.append(len(texts))
+        return original(self, ids, texts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LexicalIndex, "build", counting)
+    new = build_entry_record(
+        {
+            "id": "e1",
+            "kind": "story",
+            "title": "Tea rounds",
+            "body": "Afternoon tea rounds got patients walking on the night ward.",
+            "network": "care-at-home",
+            "organisation": "hillcrest-home-support",
+            "visibility": "public",
+        },
+        source=SourceRef(file="t.jsonl", line=20),
+    )
+    ingest_records(fake_engine, [new])
+    with fake_engine.sessions() as session:
+        gone = session.scalar(select(Entry.id).where(Entry.external_id == "a2"))
+    assert gone is not None
+    delete_entry(fake_engine, ADMIN, gone)
+    incremental = fake_engine.open_indexes().lexical
+    assert builds == []  # only the new passages were tokenised
+    with fake_engine.sessions() as session:
+        rebuilt = fake_engine.search_indexes.rebuild(session).lexical
+    assert builds  # the rebuild did build
+    assert sorted(incremental.ids().tolist()) == sorted(rebuilt.ids().tolist())
+    for query in ("night huddles", "tea rounds", "ward", "hydration prompts"):
+        got, want = dict(incremental.search(query, 50)), dict(rebuilt.search(query, 50))
+        assert got.keys() == want.keys(), query
+        assert [got[i] for i in sorted(got)] == pytest.approx([want[i] for i in sorted(want)])
