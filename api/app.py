@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import BodySizeLimit, RateLimiter
 from api.errors import Problem, install_error_handlers
@@ -37,13 +39,18 @@ from synth.search.follower import IndexFollower
 from synth.services.jobs import JobRunner, ThreadJobRunner, recover_jobs
 from synth.store import check_schema
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_worker_app"]
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API application for ``settings`` (the environment's when omitted)."""
+def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -> FastAPI:
+    """Build the API application for ``settings`` (the environment's when omitted).
+
+    ``recover_jobs=False`` (the processes of ``synth serve --workers N``): the embedded job
+    runner leaves interrupted and queued jobs to the parent process, which recovers them
+    once, so one worker never marks another's running job failed.
+    """
     settings = settings or get_settings()
     if settings.hf_hub_offline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -58,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         follower = IndexFollower(engine.indexes_for_search, settings.index.refresh_seconds)
         try:
             check_schema(engine.db)
-            _start_jobs(engine, runner)
+            _start_jobs(engine, runner, recover=recover_jobs)
             engine.open_indexes()
             follower.start()
             app.state.ready = True
@@ -81,16 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics.HttpMetrics(lambda: app.state.engine)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.middleware("http")(app.state.metrics.middleware)
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers["x-request-id"] = rid
-        return response
+    app.add_middleware(app.state.metrics.middleware)
+    app.add_middleware(RequestId)
 
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -104,6 +103,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+class RequestId:
+    """ASGI middleware: echo the caller's ``x-request-id``, or give the response a new one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the header to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-request-id"] = rid
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``synth serve --workers N`` process: logging as the CLI sets it up."""
+    from api.logging_config import configure_logging
+
+    settings = get_settings()
+    configure_logging(fmt=settings.log_format, level="WARNING")
+    return create_app(settings, recover_jobs=False)
+
+
 def _build_runner(settings: Settings, engine: Engine) -> JobRunner:
     """The job runner ``SYNTH_JOBS__BACKEND`` names (``auto``: by the store's dialect)."""
     if settings.jobs.resolve(engine.db.dialect.name) == "procrastinate":
@@ -113,12 +142,16 @@ def _build_runner(settings: Settings, engine: Engine) -> JobRunner:
     return ThreadJobRunner(engine, build_handlers())
 
 
-def _start_jobs(engine: Engine, runner: JobRunner) -> None:
+def _start_jobs(engine: Engine, runner: JobRunner, *, recover: bool = True) -> None:
     """Start the runner and resubmit queued jobs.
 
     The embedded runner first fails jobs a dead process left running; on the shared queue
     a job shown running may be in another process's hands, so it is left alone there.
+    Without ``recover`` the embedded runner only starts (a parent process recovers).
     """
+    if isinstance(runner, ThreadJobRunner) and not recover:
+        runner.start()
+        return
     with engine.sessions.begin() as session:
         if isinstance(runner, ThreadJobRunner):
             queued = recover_jobs(session)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -90,10 +90,10 @@ def get_principal(
     return principal
 
 
-def require_scope(scope: KeyScope) -> Callable[[Principal], Principal]:
+def require_scope(scope: KeyScope) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that admits principals whose scopes include ``scope`` (else 401/403)."""
 
-    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not principal.can(scope):
             if principal.key_id is None:
                 raise AuthenticationError(f"this needs an API key with the {scope} scope")

@@ -25,12 +25,15 @@ from api import (
 )
 from api.cli_common import JsonOption, app, emit, state_of, stderr, synth_command
 from api.progress import RichProgress
+from api.settings import Settings
 from corpus import iter_records, iter_source_files
 from corpus.demo_data import demo_entry_files, load_demo_registry
 from corpus.measures import DEMO_MEASURES, read_measures
+from synth.engine import Engine
 from synth.errors import ConfigError
 from synth.services.directory import load_directory
 from synth.services.ingest import IngestReport, ingest_records
+from synth.services.jobs import ThreadJobRunner, recover_jobs
 from synth.services.measures import import_measures
 from synth.services.stats import compute_stats
 from synth.store import check_schema, migrate
@@ -191,12 +194,24 @@ def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     Console().print(table)
 
 
+#: Seconds a ``synth serve --workers`` process may take to answer its supervisor.
+WORKER_HEALTHCHECK_S = 120
+
+
 @app.command()
 @synth_command
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Bind address (default SYNTH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default SYNTH_PORT).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port; each loads its own model and indexes "
+            "and follows the store's change feed.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -204,12 +219,53 @@ def serve(
     from api.app import create_app
 
     settings = state_of(ctx).settings
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-    )
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+        )
+        return
+    # Each worker process builds its own app from the same SYNTH_* environment. With the
+    # embedded job runner, this parent recovers interrupted and queued jobs once (workers
+    # do not, so none fails another's running job) and runs the queued ones itself.
+    runner = _recover_jobs_once(settings, state_of(ctx).engine())
+    try:
+        uvicorn.run(
+            "api.app:create_worker_app",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            # A worker answers the supervisor's ping only once it has imported the app; on a
+            # busy 2-core machine that takes well over uvicorn's default 5 s, and a worker
+            # not answering in time is killed and started again (for ever).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        )
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+def _recover_jobs_once(settings: Settings, engine: Engine) -> ThreadJobRunner | None:
+    """Fail jobs a dead server left running and start a runner for the queued ones.
+
+    Only for the embedded (thread) runner; the procrastinate queue needs no recovery.
+    """
+    from api.imports import build_handlers
+
+    if settings.jobs.resolve(engine.db.dialect.name) != "thread":
+        return None
+    check_schema(engine.db)
+    runner = ThreadJobRunner(engine, build_handlers())
+    with engine.sessions.begin() as session:
+        queued = recover_jobs(session)
+    runner.start()
+    for job_id in queued:
+        runner.submit(job_id)
+    return runner
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 
-def get_engine(request: Request) -> Engine:
-    """Return the engine the lifespan built."""
+async def get_engine(request: Request) -> Engine:
+    """Return the engine the lifespan built (async: no thread-pool hop for a lookup)."""
     engine: Engine = request.app.state.engine
     return engine
 
@@ -41,7 +41,7 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
-def get_runner(request: Request) -> JobRunner:
+async def get_runner(request: Request) -> JobRunner:
     """Return the job runner the lifespan started."""
     runner: JobRunner = request.app.state.job_runner
     return runner
@@ -52,7 +52,7 @@ WriterDep = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
 AdminDep = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
 
 
-def get_viewer(principal: ReaderDep) -> Viewer:
+async def get_viewer(principal: ReaderDep) -> Viewer:
     """Which entries the caller may see: from its API key, or public only when anonymous."""
     return principal.viewer
 

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     embedding_cache_dir: Path | None = Field(
         None, description="Folder for the generated ONNX model; default <data_dir>/models."
     )
+    embedding_query_cache_size: int = Field(
+        4096,
+        ge=0,
+        le=1_000_000,
+        description="Search-query vectors kept per process (LRU, keyed by model and "
+        "whitespace-normalised query text); 0 turns the cache off.",
+    )
     hf_hub_offline: bool = Field(
         True, description="Set HF_HUB_OFFLINE=1 so nothing is fetched from a model hub."
     )
@@ -123,6 +130,7 @@ class Settings(BaseSettings):
                 batch_size=self.embedding_batch_size,
                 backend=self.embedding_backend,
                 cache_dir=str(self.embedding_cache_dir or self.data_dir / "models"),
+                query_cache_size=self.embedding_query_cache_size,
             ),
             chunk=self.chunk,
             redaction=self.redaction,

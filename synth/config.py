@@ -50,6 +50,13 @@ class EmbeddingConfig(_Frozen):
     cache_dir: str | None = Field(
         None, description="Folder for generated model files (the ONNX export); default var/models."
     )
+    query_cache_size: int = Field(
+        0,
+        ge=0,
+        le=1_000_000,
+        description="Vectors of short requests (search queries) kept in a per-process LRU cache, "
+        "keyed by model name and whitespace-normalised text; 0 turns it off.",
+    )
 
 
 class ChunkConfig(_Frozen):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +20,11 @@ from synth.ports import Embedder
 __all__ = [
     "BACKENDS",
     "EMBEDDERS",
+    "CacheStats",
+    "QueryCachingEmbedder",
     "SentenceTransformerEmbedder",
     "build_embedder",
+    "normalise_query",
     "resolve_model_path",
     "stored_model_name",
 ]
@@ -161,8 +166,108 @@ BACKENDS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class CacheStats:
+    """Counters of a :class:`QueryCachingEmbedder` since it was built."""
+
+    hits: int
+    misses: int
+    entries: int
+    capacity: int
+
+
+def normalise_query(text: str) -> str:
+    """The cache key's text: runs of whitespace become one space, ends stripped.
+
+    The tokenizers of sentence-transformers models split on whitespace first, so this changes
+    no word piece; the cached vector is the embedding of exactly this text.
+    """
+    return " ".join(text.split())
+
+
+class QueryCachingEmbedder:
+    """An :class:`~synth.ports.Embedder` that remembers the vectors of short requests.
+
+    A search embeds one query per request; people (and the tools calling the API) repeat
+    queries, so a bounded LRU cache keyed by (model name, normalised text) saves the model
+    run on a repeat. Bulk requests (more than ``few`` texts: passages on ingest) go straight
+    to the model and are not cached. Thread-safe; one cache per process.
+    """
+
+    def __init__(self, inner: Embedder, capacity: int, *, few: int = _FEW) -> None:
+        self._inner = inner
+        self._capacity = capacity
+        self._few = few
+        self._vectors: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+
+    @property
+    def inner(self) -> Embedder:
+        """The model the cache stands in front of."""
+        return self._inner
+
+    @property
+    def name(self) -> str:
+        """The model's name (vectors are stored under it)."""
+        return self._inner.name
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return self._inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads."""
+        return self._inner.max_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text (not cached)."""
+        return self._inner.count_tokens(texts)
+
+    def stats(self) -> CacheStats:
+        """Hits, misses and size so far."""
+        with self._lock:
+            return CacheStats(self._hits, self._misses, len(self._vectors), self._capacity)
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return an (n, dim) array: cached rows for known short texts, the model's for others."""
+        if len(texts) > self._few or self._capacity == 0:
+            return self._inner.encode(texts)
+        name = self._inner.name
+        keys = [(name, normalise_query(text)) for text in texts]
+        found: dict[tuple[str, str], NDArray[np.float32]] = {}
+        with self._lock:
+            for key in keys:
+                vector = self._vectors.get(key)
+                if vector is not None:
+                    self._vectors.move_to_end(key)
+                    found[key] = vector
+            self._hits += sum(key in found for key in keys)
+            self._misses += sum(key not in found for key in keys)
+        missing = list(dict.fromkeys(key for key in keys if key not in found))
+        if missing:
+            fresh = self._inner.encode([text for _, text in missing])
+            with self._lock:
+                for key, vector in zip(missing, fresh, strict=True):
+                    vector = vector.copy()
+                    vector.flags.writeable = False
+                    found[key] = vector
+                    self._vectors[key] = vector
+                    self._vectors.move_to_end(key)
+                while len(self._vectors) > self._capacity:
+                    self._vectors.popitem(last=False)
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+
 def build_embedder(config: EmbeddingConfig, backend: str | None = None) -> Embedder:
     """Build the embedder registered as ``backend`` (default: the one ``config.backend`` names).
+
+    With ``config.query_cache_size`` above 0 it stands behind a :class:`QueryCachingEmbedder`.
 
     Raises:
         ConfigError: ``backend`` is not registered (the message lists those that are).
@@ -174,4 +279,7 @@ def build_embedder(config: EmbeddingConfig, backend: str | None = None) -> Embed
         raise ConfigError(
             f"unknown embedder '{backend}'; available: {', '.join(sorted(EMBEDDERS))}"
         ) from None
-    return factory(config)
+    embedder = factory(config)
+    if config.query_cache_size > 0:
+        return QueryCachingEmbedder(embedder, config.query_cache_size)
+    return embedder

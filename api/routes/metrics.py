@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -13,11 +13,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import Job
+from synth.embedding import QueryCachingEmbedder
 from synth.engine import Engine
 
 __all__ = ["HttpMetrics", "router"]
@@ -31,7 +33,7 @@ class _StoreCollector(Collector):
     def __init__(self, engine: Callable[[], Engine | None]) -> None:
         self._engine = engine
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         engine = self._engine()
         if engine is None:
             return
@@ -39,6 +41,22 @@ class _StoreCollector(Collector):
         passages = GaugeMetricFamily("synth_index_passages", "Passages in the loaded search index")
         passages.add_metric([], float(len(current.table)) if current is not None else 0.0)
         yield passages
+        embedder = engine.__dict__.get("embedder")
+        if isinstance(embedder, QueryCachingEmbedder):
+            stats = embedder.stats()
+            hits = CounterMetricFamily(
+                "synth_query_cache_hits", "Search queries whose vector came from the cache"
+            )
+            hits.add_metric([], float(stats.hits))
+            yield hits
+            misses = CounterMetricFamily(
+                "synth_query_cache_misses", "Search queries the embedding model had to encode"
+            )
+            misses.add_metric([], float(stats.misses))
+            yield misses
+            size = GaugeMetricFamily("synth_query_cache_entries", "Query vectors in the cache")
+            size.add_metric([], float(stats.entries))
+            yield size
         jobs = GaugeMetricFamily("synth_jobs", "Background jobs by state", labels=["state"])
         try:
             with engine.sessions() as session:
@@ -70,16 +88,37 @@ class HttpMetrics:
         )
         self.registry.register(_StoreCollector(engine))
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Count and time each request under its route template (never its raw path)."""
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        self.latency.labels(request.method, route).observe(time.perf_counter() - start)
-        return response
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """ASGI middleware: count and time each request under its route template.
+
+        Plain ASGI rather than ``@app.middleware("http")``: no task group and memory
+        streams per request (measured: docs/benchmarks.md, HTTP API load). A request is
+        timed until its response has been sent; its route is the template the router
+        matched (never the raw path).
+        """
+
+        async def metered(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            start = time.perf_counter()
+            status = 500
+
+            async def send_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                await send(message)
+
+            try:
+                await app(scope, receive, send_status)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                method = str(scope.get("method", "GET"))
+                self.requests.labels(method, route, str(status)).inc()
+                self.latency.labels(method, route).observe(time.perf_counter() - start)
+
+        return metered
 
 
 @router.get(

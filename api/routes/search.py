@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.deps import EngineDep, SessionDep, ViewerDep
+from api.deps import EngineDep, ViewerDep
 from api.routes.schemas import EntryId
 from synth.search.query import SearchHit, SearchQuery
 from synth.search.service import search_entries, similar_entries
@@ -54,19 +55,20 @@ class SearchRead(BaseModel):
     results: list[SearchHitRead]
 
 
-def _read(hits: list[SearchHit], query: str) -> SearchRead:
-    return SearchRead(
+def _read(hits: list[SearchHit], query: str) -> Response:
+    """The page as JSON, serialised once by pydantic (the route's model documents it)."""
+    page = SearchRead(
         query=query, results=[SearchHitRead.model_validate(h.to_dict()) for h in hits]
     )
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 Many = Annotated[list[str] | None, Query()]
 
 
 @router.get("/search", operation_id="search_entries", response_model=SearchRead)
-def get_search(
+async def get_search(
     engine: EngineDep,
-    session: SessionDep,
     viewer: ViewerDep,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What to look for.")],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -81,7 +83,7 @@ def get_search(
     exclude_organisation: str | None = None,
     per_organisation: Annotated[int | None, Query(ge=0, le=100)] = None,
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid",
-) -> SearchRead:
+) -> Response:
     """Who else has tried this? Entries ranked by hybrid (dense + BM25) relevance."""
     request = SearchQuery(
         text=q,
@@ -98,38 +100,47 @@ def get_search(
         per_organisation=per_organisation,
         mode=mode,
     )
-    hits = search_entries(
-        session,
-        engine.indexes_for_search(),
-        engine.embedder,
-        request,
-        viewer=viewer,
-        config=engine.config.search,
-    )
-    return _read(hits, q)
+
+    def search() -> Response:  # the blocking work, in one trip to the thread pool
+        with engine.sessions() as session:
+            hits = search_entries(
+                session,
+                engine.indexes_for_search(),
+                engine.embedder,
+                request,
+                viewer=viewer,
+                config=engine.config.search,
+            )
+        return _read(hits, q)
+
+    return await run_in_threadpool(search)
 
 
 @router.get(
     "/entries/{entry_id}/similar", operation_id="similar_entries", response_model=SearchRead
 )
-def get_similar(
+async def get_similar(
     engine: EngineDep,
-    session: SessionDep,
     viewer: ViewerDep,
     entry_id: EntryId,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     other_networks: Annotated[
         bool, Query(description="Only similar learning from other networks.")
     ] = False,
-) -> SearchRead:
+) -> Response:
     """More like this: entries closest to this entry's passages (not itself or its duplicates)."""
-    hits = similar_entries(
-        session,
-        engine.indexes_for_search(),
-        entry_id,
-        viewer=viewer,
-        config=engine.config.search,
-        k=k,
-        exclude_same_network=other_networks,
-    )
-    return _read(hits, "")
+
+    def similar() -> Response:  # the blocking work, in one trip to the thread pool
+        with engine.sessions() as session:
+            hits = similar_entries(
+                session,
+                engine.indexes_for_search(),
+                entry_id,
+                viewer=viewer,
+                config=engine.config.search,
+                k=k,
+                exclude_same_network=other_networks,
+            )
+        return _read(hits, "")
+
+    return await run_in_threadpool(similar)

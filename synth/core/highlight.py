@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -20,6 +21,12 @@ def stem_terms(text: str) -> set[str]:
     return {s for s in _STEMMER.stemWords([w for w in words if w not in STOP_WORDS]) if s}
 
 
+@functools.lru_cache(maxsize=1024)
+def _query_stems(query: str) -> frozenset[str]:
+    """:func:`stem_terms` of a query, remembered: each hit of a search highlights the same one."""
+    return frozenset(stem_terms(query))
+
+
 def compute_highlights(query: str, passage: str) -> list[tuple[int, int]]:
     """Return character spans of ``passage`` words whose stem is a query stem.
 
@@ -30,18 +37,31 @@ def compute_highlights(query: str, passage: str) -> list[tuple[int, int]]:
         >>> [text[s:e] for s, e in compute_highlights("huddle for night shifts", text)]
         ['Night', 'huddles']
     """
-    wanted = stem_terms(query)
+    return list(_highlights(query, passage))
+
+
+@functools.lru_cache(maxsize=256)
+def _highlights(query: str, passage: str) -> tuple[tuple[int, int], ...]:
+    """Highlights of one (query, passage) pair, remembered a while.
+
+    A search asks twice per hit: for its highlights, then for its shared phrases.
+    """
+    wanted = _query_stems(query)
+    if not wanted:
+        return ()
+    matches = list(_WORD.finditer(passage))
+    words = [match.group().lower() for match in matches]
     spans: list[tuple[int, int]] = []
-    for match in _WORD.finditer(passage):
-        word = match.group().lower()
-        if word in STOP_WORDS or _STEMMER.stemWord(word) not in wanted:
+    # One call stems the whole passage rather than one call per word.
+    for match, word, stem in zip(matches, words, _STEMMER.stemWords(words), strict=True):
+        if stem not in wanted or word in STOP_WORDS:
             continue
         start, end = match.span()
         if spans and passage[spans[-1][1] : start].strip(" -") == "":
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def compute_shared_phrases(query: str, passage: str, *, limit: int = 5) -> list[str]:
