@@ -1,6 +1,7 @@
 """Search latency and index build time at 10k and 100k passages, against the bare libraries.
 
-    python bench/search.py [--source var/eval/scifact-*/store.db] [--queries 500] [--json out.json]
+    python bench/search.py [--source var/eval/scifact-*/store.db] [--queries 500]
+        [--backend onnx-int8|torch] [--json out.json]
 
 Source: the passages and stored embeddings of a store made by
 ``synth eval retrieval --dataset ../shared/data/scifact`` (real SciFact passages, real
@@ -10,7 +11,12 @@ text kept — so the dense index holds 100k distinct near-real vectors (syntheti
 said) and BM25 holds 100k real-text passages. Queries are SciFact queries, embedded inside
 each timed call. Each point: index build from stored embeddings, then p50/p99 of in-process
 ``search_entries`` (query embedding, filters, fusion, aggregation, highlighting) against
-``encode + one FAISS search + one bm25s query`` for the same queries in the same run.
+``encode + one FAISS search + one bm25s query`` for the same queries in the same run, the
+dense index's recall@10 against exact search, and the time to make one new entry (two
+passages) searchable: :meth:`SearchIndexes.refresh` after it is written, saved generation
+included. The query encoder is the deployment default, ``onnx-int8``, unless ``--backend``
+says otherwise; the source store must hold vectors of the same backend (``synth eval
+retrieval`` run with ``SYNTH_EMBEDDING_BACKEND`` set to it).
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 from models import Entry, Network, Organisation, Passage
 from synth.config import EmbeddingConfig, EngineConfig
-from synth.embedding import SentenceTransformerEmbedder
+from synth.embedding import build_embedder
 from synth.engine import build_engine
+from synth.index.dense import DenseIndex
+from synth.ports import Embedder
 from synth.search.query import SearchQuery, Viewer
 from synth.search.service import search_entries
 from synth.store import migrate
@@ -52,24 +60,32 @@ def read_source(path: Path) -> tuple[list[str], np.ndarray]:
     return [r[0] for r in rows], vectors.astype(np.float32)
 
 
-def fill_store(url: str, texts: list[str], vectors: np.ndarray, model: str) -> None:
-    """Write ``texts``/``vectors`` as passages of entries (2 per entry, 20 organisations)."""
+def fill_store(
+    url: str, texts: list[str], vectors: np.ndarray, model: str, *, first: bool = True
+) -> None:
+    """Write ``texts``/``vectors`` as passages of entries (2 per entry, 20 organisations).
+
+    With ``first`` false the entries are added after those already there.
+    """
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(insert(Network), [{"slug": "bench", "name": "Bench"}])
-        conn.execute(
-            insert(Organisation), [{"slug": f"org-{i}", "name": f"Org {i}"} for i in range(20)]
-        )
+        if first:
+            conn.execute(insert(Network), [{"slug": "bench", "name": "Bench"}])
+            conn.execute(
+                insert(Organisation), [{"slug": f"org-{i}", "name": f"Org {i}"} for i in range(20)]
+            )
+        entry0 = int(conn.scalar(select(func.count()).select_from(Entry)) or 0)
+        passage0 = int(conn.scalar(select(func.count()).select_from(Passage)) or 0)
         entries = [
             {
                 "kind": "evaluation",
-                "title": f"entry {i}",
+                "title": f"entry {entry0 + i}",
                 "body": texts[2 * i],
                 "fields": {},
                 "network_id": 1,
-                "organisation_id": 1 + i % 20,
+                "organisation_id": 1 + (entry0 + i) % 20,
                 "visibility": "public",
-                "content_hash": f"h{i}",
+                "content_hash": f"h{entry0 + i}",
                 "redactions": {},
             }
             for i in range((len(texts) + 1) // 2)
@@ -78,12 +94,12 @@ def fill_store(url: str, texts: list[str], vectors: np.ndarray, model: str) -> N
             conn.execute(insert(Entry), entries[start : start + 5000])
         rows = [
             {
-                "entry_id": 1 + i // 2,
+                "entry_id": entry0 + 1 + i // 2,
                 "ordinal": i % 2,
                 "text": t,
                 "start": 0,
                 "end": len(t),
-                "text_hash": f"t{i}",
+                "text_hash": f"t{passage0 + i}",
                 "embedding": v.astype("<f4").tobytes(),
                 "embedding_model": model,
                 "embedding_dim": vectors.shape[1],
@@ -92,7 +108,8 @@ def fill_store(url: str, texts: list[str], vectors: np.ndarray, model: str) -> N
         ]
         for start in range(0, len(rows), 5000):
             conn.execute(insert(Passage), rows[start : start + 5000])
-        conn.execute(text("ANALYZE"))
+        if first:
+            conn.execute(text("ANALYZE"))
     engine.dispose()
 
 
@@ -101,8 +118,19 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
 
+def recall_at_10(
+    dense: DenseIndex, vectors: np.ndarray, query_vectors: np.ndarray, ids: np.ndarray
+) -> float:
+    """Mean share of the exact top 10 (inner product over ``vectors``) that ``dense`` finds."""
+    found = []
+    for q in query_vectors:
+        exact = set(ids[np.argsort(-(vectors @ q))[:10]].tolist())
+        found.append(len(exact & {p for p, _ in dense.search(q, 10)}) / 10)
+    return float(np.mean(found))
+
+
 def measure(
-    texts: list[str], vectors: np.ndarray, embedder: SentenceTransformerEmbedder, queries: list[str]
+    texts: list[str], vectors: np.ndarray, embedder: Embedder, queries: list[str]
 ) -> dict[str, float | str | int]:
     """Build a store and its indexes; time product search and the bare libraries."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,11 +173,24 @@ def measure(
                 ours.append(t1 - t0)
                 bare.append(t2 - t1)
         kind = indexes.dense.kind
+        query_vectors = np.vstack([embedder.encode([q]) for q in queries[:200]])
+        recall = recall_at_10(indexes.dense, vectors, query_vectors, indexes.table.ids)
+        # One new entry (two passages, a jittered copy of the first two) made searchable.
+        noisy = vectors[:2] + np.random.default_rng(1).normal(0, 0.02, (2, vectors.shape[1]))
+        noisy = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+        fill_store(config.database_url, texts[:2], noisy, embedder.name, first=False)
+        with engine.sessions() as session:
+            start = time.perf_counter()
+            refreshed = engine.search_indexes.refresh(session)
+            add_one = time.perf_counter() - start
+        assert len(refreshed.lexical) == len(texts) + 2
         engine.close()
     return {
         "passages": len(texts),
         "dense_index": kind,
         "build_s": round(build, 2),
+        "dense_recall_at_10": round(recall, 4),
+        "add_one_entry_s": round(add_one, 3),
         "search_p50_ms": round(percentile(ours, 50), 2),
         "search_p99_ms": round(percentile(ours, 99), 2),
         "bare_p50_ms": round(percentile(bare, 50), 2),
@@ -173,13 +214,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", type=Path)
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--backend", choices=["onnx-int8", "torch"], default="onnx-int8")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     source = args.source or Path(sorted(glob.glob(str(ROOT / "var/eval/scifact-*/store.db")))[0])
     texts, vectors = read_source(source)
     queries = [json.loads(line)["text"] for line in QUERIES.read_text().splitlines()]
     queries = queries[: args.queries]
-    embedder = SentenceTransformerEmbedder(EmbeddingConfig())
+    embedder = build_embedder(EmbeddingConfig(backend=args.backend))
     small = 10_000
     result = {
         "10k": measure(texts[:small], vectors[:small], embedder, queries),

@@ -244,15 +244,22 @@ class SearchIndexes:
         finally:
             self._lock.release()
 
-    def rebuild(self, session: Session) -> IndexSet:
-        """Build every index from the stored embeddings and swap it in."""
+    def rebuild(self, session: Session, *, lexical: LexicalIndex | None = None) -> IndexSet:
+        """Build every index from the stored embeddings and swap it in.
+
+        A ``lexical`` index already holding exactly the store's passages is kept as it is.
+        """
         with self._lock:
             signature = read_signature(session)
             read = _read_rows(session, self._model, self._dim)
             ids = read.ids
+            if lexical is not None and not np.array_equal(np.sort(lexical.ids()), ids):
+                lexical = None
             # BM25 tokenising is Python; FAISS builds in C++ without the GIL: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                lexical = pool.submit(LexicalIndex().build, ids, read.texts)
+                bm25 = (
+                    pool.submit(LexicalIndex().build, ids, read.texts) if lexical is None else None
+                )
                 dense = build_dense_index(
                     ids,
                     read.vectors,
@@ -260,10 +267,13 @@ class SearchIndexes:
                     m=self._config.hnsw_m,
                     ef_construction=self._config.ef_construction,
                     ef_search=self._config.ef_search,
+                    busy=None if bm25 is None else lambda: not bm25.done(),
                 )
+                kept = lexical if bm25 is None else bm25.result()
+            assert kept is not None
             index_set = IndexSet(
                 dense=dense,
-                lexical=lexical.result(),
+                lexical=kept,
                 table=PassageTable(read.rows),
                 manifest=self._manifest(ids, _last_deletion_id(session)),
             )
@@ -318,12 +328,13 @@ class SearchIndexes:
             dense.remove(removed)
         if added.ids.size:
             dense.add(added.ids, added.vectors)
+        lexical = current.lexical.updated(added.ids, added.texts, removed=removed)
         if dense.tombstones > self._config.rebuild_tombstone_share * max(len(dense), 1):
-            return self.rebuild(session)
+            return self.rebuild(session, lexical=lexical)  # the graph is compacted; BM25 is kept
         table = current.table.updated(added.rows, removed.tolist())
         return IndexSet(
             dense=dense,
-            lexical=current.lexical.updated(added.ids, added.texts, removed=removed),
+            lexical=lexical,
             table=table,
             manifest=self._manifest(table.ids, _last_deletion_id(session)),
         )

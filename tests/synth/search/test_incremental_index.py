@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from models import Entry
-from synth.engine import Engine
+from synth.config import IndexConfig
+from synth.engine import Engine, build_engine
+from synth.index.dense import DENSE_HNSW
 from synth.index.lexical import LexicalIndex
 from synth.services.entries import delete_entry
 from synth.services.ingest import ingest_records
 from synth.services.keys import Principal, Scope
 from synth.types import SourceRef, build_entry_record
+from tests.conftest import HashingEmbedder
 from tests.synth.search.test_search_service import records
 
 ADMIN = Principal(key_id=None, name="admin", scopes=frozenset({Scope.ADMIN}))
@@ -56,3 +61,37 @@ def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
         got, want = dict(incremental.search(query, 50)), dict(rebuilt.search(query, 50))
         assert got.keys() == want.keys(), query
         assert [got[i] for i in sorted(got)] == pytest.approx([want[i] for i in sorted(want)])
+
+
+def test_compacting_the_graph_keeps_the_bm25_index(
+    fake_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = fake_engine.config.model_copy(
+        update={
+            "data_dir": str(tmp_path / "hnsw"),
+            "index": IndexConfig(hnsw_threshold=0, hnsw_m=8, rebuild_tombstone_share=0.01),
+        }
+    )
+    engine = build_engine(config)
+    engine.__dict__["embedder"] = HashingEmbedder()
+    try:
+        ingest_records(engine, records())
+        assert engine.open_indexes().dense.kind == DENSE_HNSW
+        builds: list[int] = []
+        original = LexicalIndex.build
+
+        def counting(self: LexicalIndex, ids: object, texts: list[str]) -> LexicalIndex:
+            builds.append(len(texts))
+            return original(self, ids, texts)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(LexicalIndex, "build", counting)
+        with engine.sessions() as session:
+            gone = session.scalar(select(Entry.id).where(Entry.external_id == "a2"))
+        assert gone is not None
+        delete_entry(engine, ADMIN, gone)
+        compacted = engine.open_indexes()
+        assert compacted.dense.tombstones == 0  # rebuilt without the deleted passages
+        assert builds == []  # BM25 followed the deletion instead of being rebuilt
+        assert sorted(compacted.lexical.ids().tolist()) == compacted.table.ids.tolist()
+    finally:
+        engine.close()
