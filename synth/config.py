@@ -143,6 +143,11 @@ class SearchConfig(_Frozen):
     rrf_k: int = Field(10, ge=1, description="Reciprocal rank fusion constant.")
     alpha: float = Field(0.5, ge=0, le=1, description="Convex fusion: weight of the dense list.")
     depth: int = Field(100, ge=10, le=2000, description="Passages taken from each list to fuse.")
+    fusion_level: Literal["entry", "passage"] = Field(
+        "entry",
+        description="`entry`: each list scores an entry by its best passage, then the entry "
+        "lists are fused; `passage`: passages are fused, then an entry takes its best one.",
+    )
     per_organisation: int = Field(
         2, ge=0, description="At most this many results per organisation on a page (0: no cap)."
     )

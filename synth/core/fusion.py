@@ -8,10 +8,10 @@ rounded (``math.fsum``), so a result never depends on the order in which lists o
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-__all__ = ["Scored", "aggregate_passages", "convex", "rrf"]
+__all__ = ["Scored", "aggregate_passages", "convex", "fuse_documents", "rrf"]
 
 #: An (id, score) pair.
 Scored = tuple[int, float]
@@ -180,3 +180,57 @@ def _decayed(scores: list[float], decay: float) -> float:
     """Return ``s1 + sum(decay**n * max(s_n+1, 0))`` over scores in decreasing order."""
     bonus = [max(s, 0.0) * decay**n for n, s in enumerate(scores[1:], 1)] if decay else []
     return math.fsum([scores[0], *bonus])
+
+
+def fuse_documents(
+    dense: Sequence[Scored],
+    lexical: Sequence[Scored],
+    passage_to_doc: Mapping[int, int],
+    fuse: Callable[[list[Scored], list[Scored]], list[Scored]],
+) -> list[tuple[int, int, float]]:
+    """Fuse two passage lists at the document level.
+
+    Each list first scores a document by its best passage there (the earliest listed among
+    equals); ``fuse`` then combines the two document lists. A document that one list finds
+    through one passage and the other through another gets both pieces of evidence, which
+    fusing passages (each passage only its own) would split. Each document is shown with the
+    passage of the list that ranked it higher (the lexical one on a tie: it holds the
+    query's words).
+
+    Args:
+        dense: (passage id, score) from the dense index.
+        lexical: (passage id, score) from the lexical index.
+        passage_to_doc: Document of each passage.
+        fuse: Combines two (document id, score) lists, e.g. :func:`convex` with its settings.
+
+    Returns:
+        (document id, passage id, fused score), in the order ``fuse`` returns.
+
+    Raises:
+        ValueError: A passage has no document, or a list repeats a passage.
+
+    Example:
+        >>> fuse_documents([(1, 0.9), (3, 0.8)], [(2, 5.0), (4, 4.0)], {1: 10, 2: 10, 3: 20,
+        ...                4: 30}, lambda d, x: rrf([d, x], k=0))
+        [(10, 2, 2.0), (20, 3, 0.5), (30, 4, 0.5)]
+    """
+    best: list[list[Scored]] = []
+    shown: list[dict[int, int]] = []
+    for items in (dense, lexical):
+        docs: list[Scored] = []
+        passage: dict[int, int] = {}
+        for passage_id, score in _ranked(items):
+            if passage_id not in passage_to_doc:
+                raise ValueError(f"passage {passage_id} has no document")
+            doc = passage_to_doc[passage_id]
+            if doc not in passage:
+                passage[doc] = passage_id
+                docs.append((doc, score))
+        best.append(docs)
+        shown.append(passage)
+    rank = [{doc: r for r, (doc, _) in enumerate(docs)} for docs in best]
+    out = []
+    for doc, score in fuse(best[0], best[1]):
+        use = 1 if rank[1].get(doc, math.inf) <= rank[0].get(doc, math.inf) else 0
+        out.append((doc, shown[use][doc], score))
+    return out

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import Entry, Network, Organisation, Passage, Project, Tag, entry_tags
 from synth.config import SearchConfig
-from synth.core.fusion import convex, rrf
+from synth.core.fusion import convex, fuse_documents, rrf
 from synth.core.highlight import compute_highlights, compute_shared_phrases
 from synth.errors import NotFoundError, SearchFilterError
 from synth.ports import Embedder
@@ -106,6 +106,35 @@ def _fuse(
     if config.fusion == "convex":
         return convex(dense, lexical, alpha=config.alpha, normalisation=config.normalisation)
     return rrf([dense, lexical], k=config.rrf_k)
+
+
+def _fuse_entries(
+    indexes: IndexSet,
+    dense: list[tuple[int, float]],
+    lexical: list[tuple[int, float]],
+    config: SearchConfig,
+) -> list[tuple[int, float]]:
+    """Fuse at the entry level (``fusion_level`` "entry"): one (passage, score) per entry.
+
+    Each list scores an entry by its best passage there; the entry lists are fused and each
+    entry keeps the passage of the list that ranked it higher. Passages the table does not
+    know (added since it was built) are skipped.
+    """
+    table = indexes.table
+    if not len(table):
+        return []
+    listed = [p for p, _ in dense] + [p for p, _ in lexical]
+    ids = np.asarray(listed, dtype=np.int64)
+    rows = np.minimum(np.searchsorted(table.ids, ids), len(table) - 1)
+    known = table.ids[rows] == ids
+    entry_of = dict(zip(ids[known].tolist(), table.entries[rows[known]].tolist(), strict=True))
+    fused = fuse_documents(
+        [p for p in dense if p[0] in entry_of],
+        [p for p in lexical if p[0] in entry_of],
+        entry_of,
+        lambda d, x: _fuse(d, x, config),
+    )
+    return [(pid, score) for _, pid, score in fused]
 
 
 def _rank_entries(
@@ -244,7 +273,12 @@ def search_entries(
     if query.mode != "dense":
         lexical = indexes.lexical.search(query.text, depth, allowed=allowed)
     per_org = config.per_organisation if query.per_organisation is None else query.per_organisation
-    ranked = _rank_entries(indexes, _fuse(dense, lexical, config), query.k, per_org)
+    fused = (
+        _fuse_entries(indexes, dense, lexical, config)
+        if config.fusion_level == "entry"
+        else _fuse(dense, lexical, config)
+    )
+    ranked = _rank_entries(indexes, fused, query.k, per_org)
     return _hydrate(session, ranked, query.text)
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth.core.fusion import Scored, aggregate_passages, convex, rrf
+from synth.core.fusion import Scored, aggregate_passages, convex, fuse_documents, rrf
 
 # Integer-valued scores keep the "first in both lists" property free of float ties.
 scores = st.integers(min_value=-1000, max_value=1000).map(float)
@@ -149,3 +149,48 @@ def test_aggregate_is_order_free_and_at_least_the_best_passage(
         assert score >= best[doc]
         if method == "max":
             assert score == best[doc]
+
+
+def _half(d: list[Scored], x: list[Scored]) -> list[Scored]:
+    return convex(d, x, 0.5)
+
+
+def test_fuse_documents_joins_evidence_that_passage_fusion_splits() -> None:
+    owners = {1: 10, 2: 10, 4: 20, 8: 40, 9: 30}
+    dense = [(1, 1.0), (4, 0.8), (9, 0.0)]  # doc 10 through passage 1
+    lexical = [(2, 10.0), (4, 8.0), (8, 0.0)]  # doc 10 through passage 2
+    by_passage = aggregate_passages(_half(dense, lexical), owners)
+    assert by_passage[0] == (20, pytest.approx(0.8))  # 10's passages each lack one half
+    fused = fuse_documents(dense, lexical, owners, _half)
+    assert fused[0] == (10, 2, 1.0)  # first in both lists; shown with the lexical passage
+    assert fused[1] == (20, 4, pytest.approx(0.8))
+    assert {doc for doc, _, _ in fused} == {10, 20, 30, 40}
+
+
+def test_fuse_documents_shows_the_passage_of_the_list_that_ranked_it_higher() -> None:
+    owners = {1: 10, 2: 20, 3: 10}
+    fused = fuse_documents([(1, 0.9), (2, 0.5)], [(2, 3.0), (3, 1.0)], owners, _half)
+    shown = {doc: passage for doc, passage, _ in fused}
+    assert shown == {10: 1, 20: 2}  # 10: dense rank 1 vs lexical rank 2; 20: lexical rank 1
+
+
+def test_fuse_documents_rejects_unknown_passages() -> None:
+    with pytest.raises(ValueError, match="no document"):
+        fuse_documents([(1, 1.0)], [], {}, _half)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ranked_list(), ranked_list())
+def test_fuse_documents_with_one_passage_each_is_plain_fusion(
+    dense: list[Scored], lexical: list[Scored]
+) -> None:
+    def fuse(d: list[Scored], x: list[Scored]) -> list[Scored]:
+        if d and x:
+            return convex(d, x, 0.4, normalisation="zscore")
+        return sorted(d or x, key=lambda item: (-item[1], item[0]))
+
+    owners = {i: i + 100 for i, _ in dense + lexical}
+    fused = fuse_documents(dense, lexical, owners, fuse)
+    plain = fuse(dense, lexical)
+    assert [(doc, score) for doc, _, score in fused] == [(i + 100, s) for i, s in plain]
+    assert all(doc == passage + 100 for doc, passage, _ in fused)

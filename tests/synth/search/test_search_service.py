@@ -163,6 +163,34 @@ def test_per_organisation_cap_spreads_teams(loaded: Engine) -> None:
     assert len({i[0] for i in first_three}) == 3
 
 
+def test_entry_level_fusion_is_the_default_and_agrees_on_one_passage_entries(
+    loaded: Engine,
+) -> None:
+    assert SearchConfig().fusion_level == "entry"
+    query = SearchQuery(text="night huddles on the ward", k=10, per_organisation=0)
+    found = {}
+    with loaded.sessions() as session:
+        from sqlalchemy import select
+
+        from models import Passage
+
+        for level in ("entry", "passage"):
+            hits = search_entries(
+                session,
+                loaded.open_indexes(),
+                loaded.embedder,
+                query,
+                viewer=OPERATOR,
+                config=SearchConfig(fusion_level=level),  # type: ignore[arg-type]
+            )
+            owners = dict(session.execute(select(Passage.id, Passage.entry_id)).all())
+            assert all(owners[h.passage.passage_id] == h.entry_id for h in hits)
+            assert len({h.entry_id for h in hits}) == len(hits) == len(ENTRIES)
+            found[level] = [(h.entry_id, round(h.score, 9)) for h in hits]
+    # Every entry here is one passage, so fusing entries is fusing passages.
+    assert found["entry"] == found["passage"]
+
+
 def test_similar_excludes_itself(loaded: Engine) -> None:
     with loaded.sessions() as session:
         from sqlalchemy import select
