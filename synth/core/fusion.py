@@ -130,8 +130,17 @@ def convex(
         i: alpha * first.get(i, floor_1) + (1.0 - alpha) * second.get(i, floor_2)
         for i in first.keys() | second.keys()
     }
-    evidence = dict(rrf(lists, k=0))
+    evidence = _reciprocal_ranks(lists)
     return sorted(fused.items(), key=lambda item: (-item[1], -evidence[item[0]], item[0]))
+
+
+def _reciprocal_ranks(lists: Sequence[Sequence[Scored]]) -> dict[int, float]:
+    """``rrf(lists, k=0)`` as a dict, for lists already ranked by :func:`_ranked`."""
+    parts: dict[int, list[float]] = {}
+    for ranking in lists:
+        for rank, (item_id, _) in enumerate(ranking, start=1):
+            parts.setdefault(item_id, []).append(1.0 / rank)
+    return {item_id: math.fsum(values) for item_id, values in parts.items()}
 
 
 def aggregate_passages(

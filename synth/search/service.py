@@ -179,25 +179,26 @@ def _rank_entries(
     return (kept + deferred)[:k]
 
 
-_HYDRATE = (
-    select(
-        Passage.id,
-        Passage.text,
-        Passage.start,
-        Passage.end,
-        Entry.title,
-        Entry.kind,
-        Entry.occurred_on,
-        Network.slug,
-        Network.name,
-        Organisation.slug,
-        Organisation.name,
-        Project.slug,
-    )
-    .join(Entry, Entry.id == Passage.entry_id)
-    .join(Network, Network.id == Entry.network_id)
-    .join(Organisation, Organisation.id == Entry.organisation_id)
-    .outerjoin(Project, Project.id == Entry.project_id)
+_P, _E, _N, _O, _J = (m.__table__ for m in (Passage, Entry, Network, Organisation, Project))
+#: The display fields of passages and their entries (a Core statement: no ORM overhead).
+_HYDRATE = select(
+    _P.c.id,
+    _P.c.text,
+    _P.c.start,
+    _P.c.end,
+    _E.c.title,
+    _E.c.kind,
+    _E.c.occurred_on,
+    _N.c.slug,
+    _N.c.name,
+    _O.c.slug,
+    _O.c.name,
+    _J.c.slug,
+).select_from(
+    _P.join(_E, _E.c.id == _P.c.entry_id)
+    .join(_N, _N.c.id == _E.c.network_id)
+    .join(_O, _O.c.id == _E.c.organisation_id)
+    .outerjoin(_J, _J.c.id == _E.c.project_id)
 )
 
 
@@ -209,7 +210,7 @@ def _hydrate(
         return []
     rows = {
         row[0]: row
-        for row in session.execute(_HYDRATE.where(Passage.id.in_([pid for _, pid, _ in ranked])))
+        for row in session.execute(_HYDRATE.where(_P.c.id.in_([pid for _, pid, _ in ranked])))
     }
     hits = []
     for entry_id, pid, score in ranked:
