@@ -38,7 +38,7 @@ from models import Entry, Passage, PassageDeletion
 from synth.config import IndexConfig
 from synth.core.chunking import with_title
 from synth.index.dense import DenseIndex, build_dense_index
-from synth.index.lexical import LexicalIndex
+from synth.index.lexical import DEFAULT_TOKENIZER, Bm25Params, LexicalIndex
 from synth.index.manifest import (
     IndexManifest,
     IndexMismatchError,
@@ -193,6 +193,22 @@ def _deleted_since(session: Session, deletion_id: int) -> list[int]:
     )
 
 
+def _caught_up(lexical: LexicalIndex, read: _Passages) -> LexicalIndex | None:
+    """``lexical`` without passages ``read`` lacks and with those it lacks (``None``: build).
+
+    A passage's text never changes under its id (an edit writes new passages), so the term
+    counts of the passages kept are still right.
+    """
+    held = lexical.ids()
+    new = ~np.isin(read.ids, held)
+    if lexical.tokenizer.name != DEFAULT_TOKENIZER or lexical.params != Bm25Params():
+        return None
+    if 2 * int(new.sum()) > read.ids.size:
+        return None  # mostly new passages: a build costs no more
+    texts = [text for text, fresh in zip(read.texts, new, strict=True) if fresh]
+    return lexical.updated(read.ids[new], texts, removed=np.setdiff1d(held, read.ids))
+
+
 class SearchIndexes:
     """Owns the current :class:`IndexSet` of one process; all writes go through its lock."""
 
@@ -221,6 +237,7 @@ class SearchIndexes:
                     return self.refresh(session)
                 except IndexMismatchError as exc:
                     logger.warning("index does not match the store (%s); rebuilding", exc)
+                    self._current = None
             return self.rebuild(session)
 
     def refresh_if_due(self, sessions: Callable[[], Session]) -> IndexSet:
@@ -247,7 +264,9 @@ class SearchIndexes:
     def rebuild(self, session: Session, *, lexical: LexicalIndex | None = None) -> IndexSet:
         """Build every index from the stored embeddings and swap it in.
 
-        A ``lexical`` index already holding exactly the store's passages is kept as it is.
+        A ``lexical`` index already holding exactly the store's passages is kept as it is;
+        otherwise the BM25 index this process holds, if any, is brought to the store's
+        passages (:meth:`LexicalIndex.updated`: only passages it lacks are tokenised).
         """
         with self._lock:
             signature = read_signature(session)
@@ -255,6 +274,8 @@ class SearchIndexes:
             ids = read.ids
             if lexical is not None and not np.array_equal(np.sort(lexical.ids()), ids):
                 lexical = None
+            if lexical is None and self._current is not None:
+                lexical = _caught_up(self._current.lexical, read)
             # BM25 tokenising is Python; FAISS builds in C++ without the GIL: overlap them.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 bm25 = (

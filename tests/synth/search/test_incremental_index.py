@@ -53,6 +53,7 @@ def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
     delete_entry(fake_engine, ADMIN, gone)
     incremental = fake_engine.open_indexes().lexical
     assert builds == []  # only the new passages were tokenised
+    fake_engine.search_indexes._current = None  # a cold build, from the store's texts
     with fake_engine.sessions() as session:
         rebuilt = fake_engine.search_indexes.rebuild(session).lexical
     assert builds  # the rebuild did build
@@ -95,3 +96,32 @@ def test_compacting_the_graph_keeps_the_bm25_index(
         assert sorted(compacted.lexical.ids().tolist()) == compacted.table.ids.tolist()
     finally:
         engine.close()
+
+
+def test_a_rebuild_catches_up_the_bm25_index_it_holds(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_records(fake_engine, records()[:5])
+    held = fake_engine.open_indexes().lexical
+    builds: list[int] = []
+    original = LexicalIndex.build
+
+    def counting(self: LexicalIndex, ids: object, texts: list[str]) -> LexicalIndex:
+        builds.append(len(texts))
+        return original(self, ids, texts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LexicalIndex, "build", counting)
+    with fake_engine.search_indexes._lock:  # written behind the indexes' back
+        fake_engine.search_indexes._applied = None
+        ingest_records(fake_engine, records()[5:])
+    with fake_engine.sessions() as session:
+        caught_up = fake_engine.search_indexes.rebuild(session).lexical
+    assert caught_up is not held and builds == []
+    monkeypatch.setattr(LexicalIndex, "build", original)
+    with fake_engine.sessions() as session:
+        fake_engine.search_indexes._current = None
+        cold = fake_engine.search_indexes.rebuild(session).lexical
+    for query in ("night huddles", "hydration prompts", "ward"):
+        got, want = dict(caught_up.search(query, 50)), dict(cold.search(query, 50))
+        assert got.keys() == want.keys(), query
+        assert [got[i] for i in sorted(got)] == pytest.approx([want[i] for i in sorted(want)])
