@@ -40,6 +40,35 @@ def compute_highlights(query: str, passage: str) -> list[tuple[int, int]]:
     return list(_highlights(query, passage))
 
 
+#: Lower-case word -> stem, shared by all searches; it stops growing when full.
+_STEMS: dict[str, str] = {}
+_STEMS_LIMIT = 200_000
+
+
+def _stems(words: list[str]) -> list[str]:
+    """Stems of ``words``, from the memo (the stemmer runs once per new word)."""
+    memo = _STEMS
+    new = [w for w in dict.fromkeys(words) if w not in memo]
+    if not new:
+        return [memo[w] for w in words]
+    fresh = dict(zip(new, _STEMMER.stemWords(new), strict=True))
+    if len(memo) + len(fresh) <= _STEMS_LIMIT:
+        memo.update(fresh)
+    return [fresh[w] if w in fresh else memo[w] for w in words]
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_words(passage: str) -> tuple[tuple[str, int, int], ...]:
+    """(stem, start, end) of each content word of ``passage``, remembered for its next search."""
+    matches = list(_WORD.finditer(passage))
+    words = [match.group().lower() for match in matches]
+    return tuple(
+        (stem, *match.span())
+        for match, word, stem in zip(matches, words, _stems(words), strict=True)
+        if word not in STOP_WORDS
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def _highlights(query: str, passage: str) -> tuple[tuple[int, int], ...]:
     """Highlights of one (query, passage) pair, remembered a while.
@@ -49,14 +78,10 @@ def _highlights(query: str, passage: str) -> tuple[tuple[int, int], ...]:
     wanted = _query_stems(query)
     if not wanted:
         return ()
-    matches = list(_WORD.finditer(passage))
-    words = [match.group().lower() for match in matches]
     spans: list[tuple[int, int]] = []
-    # One call stems the whole passage rather than one call per word.
-    for match, word, stem in zip(matches, words, _STEMMER.stemWords(words), strict=True):
-        if stem not in wanted or word in STOP_WORDS:
+    for stem, start, end in _content_words(passage):
+        if stem not in wanted:
             continue
-        start, end = match.span()
         if spans and passage[spans[-1][1] : start].strip(" -") == "":
             spans[-1] = (spans[-1][0], end)
         else:

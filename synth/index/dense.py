@@ -81,6 +81,39 @@ def _omp_threads(count: int) -> Iterator[None]:
         faiss.omp_set_num_threads(previous)
 
 
+_POOL_CACHE_SIZE = 16  # filters whose live subset and selector an index remembers
+
+
+class _Pool:
+    """The live passage ids a filtered search may return, and their FAISS selector.
+
+    The selector is a bitmap over ids (one bit each, built on first use): a test per
+    candidate is a shift and a mask instead of a hash-set lookup. Ids too sparse for a
+    bitmap (at most 1 MiB, or 8 bytes per id) get FAISS's hash-set selector.
+    """
+
+    __slots__ = ("_bitmap", "_selector", "ids")
+
+    def __init__(self, ids: NDArray[np.int64]) -> None:
+        self.ids = ids  # sorted, unique
+        self._bitmap: NDArray[np.uint8] | None = None
+        self._selector: Any = None
+
+    def selector(self) -> Any:
+        if self._selector is None:
+            top = int(self.ids[-1]) if self.ids.size else -1
+            if self.ids.size and int(self.ids[0]) >= 0 and top < max(1 << 23, 64 * self.ids.size):
+                bits = np.zeros(top + 1, dtype=bool)
+                bits[self.ids] = True
+                self._bitmap = np.packbits(bits, bitorder="little")
+                self._selector = faiss.IDSelectorBitmap(
+                    self._bitmap.size, faiss.swig_ptr(self._bitmap)
+                )
+            else:
+                self._selector = faiss.IDSelectorBatch(self.ids)
+        return self._selector
+
+
 def _widen_ef(ef_search: int, share: float) -> int:
     """Widen the candidate list under a filter passing ``share`` of the nodes (x10 at 1 %).
 
@@ -127,6 +160,9 @@ class DenseIndex:
         self._tombstones: set[int] = set()
         self._lock = threading.RLock()
         self._ids: NDArray[np.int64] | None = None  # live ids, sorted; None when stale
+        # Per read-only ``allowed`` array (a passage table's remembered filter): the live
+        # subset and its FAISS selector, valid while the live ids are the same array.
+        self._pools: dict[int, tuple[NDArray[np.int64], NDArray[np.int64], _Pool]] = {}
 
     @property
     def kind(self) -> str:
@@ -180,6 +216,7 @@ class DenseIndex:
             with _omp_threads(threads or os.cpu_count() or 1):
                 self._index.add_with_ids(data, keys)
             self._ids = None
+            self._pools.clear()
 
     def remove(self, ids: NDArray[np.int64]) -> int:
         """Remove passages; return how many were live (unknown ids are ignored).
@@ -194,6 +231,7 @@ class DenseIndex:
             elif live.size:
                 self._index.remove_ids(faiss.IDSelectorBatch(live))
             self._ids = None
+            self._pools.clear()
             return int(live.size)
 
     def search(
@@ -216,10 +254,11 @@ class DenseIndex:
         with self._lock, _omp_threads(1):
             if k <= 0 or len(self) == 0:
                 return []
-            pool = None if allowed is None else self._live_subset(allowed)
+            filtered = None if allowed is None else self._pool(allowed)
+            pool = None if filtered is None else filtered.ids
             if pool is not None and pool.size <= self._exact_filter_limit:
                 return self._search_exact(q[0], k, pool)
-            hits = self._search_faiss(q, k, pool)
+            hits = self._search_faiss(q, k, filtered)
             if len(hits) < min(k, len(self) if pool is None else pool.size):
                 logger.debug("filtered graph search came back short; scoring exactly")
                 return self._search_exact(q[0], k, self.ids() if pool is None else pool)
@@ -233,12 +272,27 @@ class DenseIndex:
         subset: NDArray[np.int64] = wanted[live[found] == wanted] if live.size else wanted[:0]
         return subset
 
+    def _pool(self, allowed: NDArray[np.int64]) -> _Pool:
+        """The live ids among ``allowed`` and their selector, remembered for read-only arrays."""
+        live = self.ids()
+        if isinstance(allowed, np.ndarray) and not allowed.flags.writeable:
+            found = self._pools.get(id(allowed))
+            if found is not None and found[0] is allowed and found[1] is live:
+                return found[2]
+            pool = _Pool(self._live_subset(allowed))
+            while len(self._pools) >= _POOL_CACHE_SIZE:
+                del self._pools[next(iter(self._pools))]
+            self._pools[id(allowed)] = (allowed, live, pool)  # holding ``allowed`` pins its id
+            return pool
+        return _Pool(self._live_subset(allowed))
+
     def _search_faiss(
-        self, q: NDArray[np.float32], k: int, pool: NDArray[np.int64] | None
+        self, q: NDArray[np.float32], k: int, filtered: _Pool | None
     ) -> list[tuple[int, float]]:
         keep: list[Any] = []  # selectors FAISS does not own must outlive the search
-        if pool is not None:
-            keep.append(faiss.IDSelectorBatch(pool))
+        pool = None if filtered is None else filtered.ids
+        if filtered is not None:
+            keep.append(filtered.selector())
         elif self._tombstones:
             keep.append(faiss.IDSelectorBatch(np.array(list(self._tombstones), dtype=np.int64)))
             keep.append(faiss.IDSelectorNot(keep[0]))

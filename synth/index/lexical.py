@@ -51,6 +51,7 @@ _IDS_FILE = "ids.npy"
 _POSTINGS_FILE = "postings.npz"
 _VOCAB_FILE = "vocab.json"
 _FORMAT = 2  # ids, term counts and vocabulary (1: bm25s's own files, weights only)
+_MASK_CACHE_SIZE = 16  # filters whose weight mask an index remembers
 _TOKEN = re.compile(r"\w\w+")  # in findall, the same as r"\b\w\w+\b"
 
 
@@ -272,6 +273,10 @@ class LexicalIndex:
         self._postings: _Postings | None = None
         self._retriever: bm25s.BM25 | None = None
         self._lock = threading.RLock()
+        # Per read-only ``allowed`` array (a passage table's remembered filter): its weight
+        # mask, valid while the index's ids are the same array.
+        self._masks: dict[int, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]]
+        self._masks = {}
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -354,6 +359,7 @@ class LexicalIndex:
             retriever.nonoccurrence_array = None
         with self._lock:
             self._ids, self._postings, self._retriever = keys, postings, retriever
+            self._masks.clear()
 
     def search(
         self,
@@ -379,15 +385,31 @@ class LexicalIndex:
             terms = retriever.get_tokens_ids(self._tokenizer.tokenize([query])[0])
             if not terms:
                 return []
-            mask = None
-            if allowed is not None:
-                wanted = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-                mask = np.isin(ids, wanted).astype(np.float32)
+            mask = None if allowed is None else self._mask(allowed, ids)
             results = retriever.retrieve(
                 [terms], k=min(k, ids.size), show_progress=False, weight_mask=mask
             )
         rows, scores = results.documents[0], results.scores[0]
         return [(int(ids[r]), float(s)) for r, s in zip(rows, scores, strict=True) if s > 0]
+
+    def _mask(
+        self, allowed: Collection[int] | NDArray[np.int64], ids: NDArray[np.int64]
+    ) -> NDArray[np.float32]:
+        """BM25 weight mask of ``allowed`` over ``ids``, remembered for read-only arrays."""
+        pinned = isinstance(allowed, np.ndarray) and not allowed.flags.writeable
+        if pinned:
+            found = self._masks.get(id(allowed))
+            if found is not None and found[0] is allowed and found[1] is ids:
+                return found[2]
+        wanted = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+        mask = np.isin(ids, wanted).astype(np.float32)
+        mask.setflags(write=False)
+        if pinned:
+            assert isinstance(allowed, np.ndarray)
+            while len(self._masks) >= _MASK_CACHE_SIZE:
+                del self._masks[next(iter(self._masks))]
+            self._masks[id(allowed)] = (allowed, ids, mask)  # holding ``allowed`` pins its id
+        return mask
 
     def save(self, folder: Path) -> None:
         """Write the index into ``folder`` so that a reader sees the old or the new one whole.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ __all__ = ["PassageFilter", "PassageRow", "PassageTable"]
 KIND_CODES = {kind.value: i for i, kind in enumerate(EntryKind)}
 VISIBILITY_CODES = {vis.value: i for i, vis in enumerate(Visibility)}
 NO_DATE = -1
+#: Filters whose allowed ids a table remembers (an API key's visibility, repeated filters).
+ALLOWED_CACHE_SIZE = 16
 _COLUMNS = (
     "ids",
     "entries",
@@ -90,6 +93,8 @@ class PassageTable:
             [r.occurred_on.toordinal() if r.occurred_on else NO_DATE for r in ordered],
             dtype=np.int64,
         )
+        self._allowed: dict[PassageFilter, NDArray[np.int64]] = {}
+        self._allowed_lock = threading.Lock()
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -159,5 +164,22 @@ class PassageTable:
         return seen
 
     def allowed_ids(self, flt: PassageFilter) -> NDArray[np.int64] | None:
-        """Passage ids passing ``flt``, or ``None`` when the filter is open."""
-        return None if flt.is_open else self.ids[self.mask(flt)]
+        """Passage ids passing ``flt`` (sorted, read-only), or ``None`` when the filter is open.
+
+        The table's columns never change (an update makes a new table), so the answer for
+        a filter is remembered: the same filter gets the same array object back, which lets
+        the indexes reuse what they built for it (selector, mask).
+        """
+        if flt.is_open:
+            return None
+        with self._allowed_lock:
+            found = self._allowed.get(flt)
+        if found is not None:
+            return found
+        allowed = self.ids[self.mask(flt)]
+        allowed.setflags(write=False)
+        with self._allowed_lock:
+            while len(self._allowed) >= ALLOWED_CACHE_SIZE:
+                del self._allowed[next(iter(self._allowed))]
+            self._allowed[flt] = allowed
+        return allowed
