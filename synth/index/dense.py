@@ -81,7 +81,7 @@ def _omp_threads(count: int) -> Iterator[None]:
         faiss.omp_set_num_threads(previous)
 
 
-_POOL_CACHE_SIZE = 16  # filters whose live subset and selector an index remembers
+_POOL_CACHE_SIZE = 8  # filters whose live subset and selector an index remembers
 
 
 class _Pool:

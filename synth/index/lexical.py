@@ -51,7 +51,7 @@ _IDS_FILE = "ids.npy"
 _POSTINGS_FILE = "postings.npz"
 _VOCAB_FILE = "vocab.json"
 _FORMAT = 2  # ids, term counts and vocabulary (1: bm25s's own files, weights only)
-_MASK_CACHE_SIZE = 16  # filters whose weight mask an index remembers
+_MASK_CACHE_SIZE = 8  # filters whose weight mask an index remembers
 _TOKEN = re.compile(r"\w\w+")  # in findall, the same as r"\b\w\w+\b"
 
 

@@ -18,7 +18,7 @@ KIND_CODES = {kind.value: i for i, kind in enumerate(EntryKind)}
 VISIBILITY_CODES = {vis.value: i for i, vis in enumerate(Visibility)}
 NO_DATE = -1
 #: Filters whose allowed ids a table remembers (an API key's visibility, repeated filters).
-ALLOWED_CACHE_SIZE = 16
+ALLOWED_CACHE_SIZE = 8
 _COLUMNS = (
     "ids",
     "entries",

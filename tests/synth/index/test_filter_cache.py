@@ -141,7 +141,7 @@ def test_table_remembers_allowed_ids_per_filter() -> None:
         assert np.array_equal(allowed, table.ids[table.mask(flt)])
         assert table.allowed_ids(replace(flt)) is allowed
     assert table.allowed_ids(PassageFilter()) is None
-    assert len(table._allowed) <= 16
+    assert len(table._allowed) <= 8
     later = table.updated([], [int(table.ids[0])])
     flt = PassageFilter(visibilities=frozenset({"public", "network", "private"}))
     assert int(table.ids[0]) not in later.allowed_ids(flt).tolist()
