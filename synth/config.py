@@ -188,6 +188,13 @@ class TopicConfig(_Frozen):
     outlier_threshold: float = Field(
         0.25, ge=0, le=1, description="Outliers join their nearest topic above this cosine."
     )
+    max_outlier_share: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Most passages left outside every topic: after the threshold, the outliers "
+        "nearest a topic centroid join it until at most this share remains.",
+    )
     network_centring: float = Field(
         1.0,
         ge=0,

@@ -25,7 +25,7 @@ from synth.ports import Embedder
 from synth.topics.clustering import AdaptiveHDBSCAN, min_topics_for
 from synth.topics.vocabulary import Lemmatiser, SurfaceForms, build_stop_words, split_lemmas
 
-__all__ = ["FittedTopic", "TopicFit", "fit_topics", "resolve_sizes"]
+__all__ = ["FittedTopic", "TopicFit", "cap_outliers", "fit_topics", "resolve_sizes"]
 
 OUTLIER = -1
 
@@ -175,6 +175,7 @@ def fit_topics(
             threshold=config.outlier_threshold,
         )  # fmt: skip
         assignments = np.asarray(reduced, dtype=np.int64)
+        assignments = cap_outliers(assignments, embeddings, config.max_outlier_share)
     model.update_topics(
         docs,
         topics=[int(t) for t in assignments],
@@ -194,6 +195,33 @@ def fit_topics(
         umap_neighbors=neighbours,
         model=model,
     )
+
+
+def cap_outliers(
+    assignments: NDArray[np.int64], embeddings: NDArray[np.float32], max_share: float
+) -> NDArray[np.int64]:
+    """Assign the outliers closest to a topic until at most ``max_share`` of passages remain.
+
+    The threshold of the first reduction is a cosine, and how many passages clear it moves with
+    the fit (UMAP's layout differs across machines' floating point). This second step makes the
+    share a bound: the remaining outliers, most similar first, join the topic whose centroid
+    (mean unit vector of its passages) is nearest.
+    """
+    outliers = np.flatnonzero(assignments == OUTLIER)
+    excess = len(outliers) - int(np.floor(max_share * len(assignments)))
+    topics = np.unique(assignments[assignments != OUTLIER])
+    if excess <= 0 or len(topics) == 0:
+        return assignments
+    centroids = np.stack([embeddings[assignments == t].mean(axis=0) for t in topics])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    rows = embeddings[outliers]
+    rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    similarity = rows @ centroids.T
+    nearest = similarity.argmax(axis=1)
+    order = np.argsort(-similarity[np.arange(len(outliers)), nearest], kind="stable")[:excess]
+    capped = assignments.copy()
+    capped[outliers[order]] = topics[nearest[order]]
+    return capped
 
 
 def _describe(
