@@ -21,6 +21,7 @@ __all__ = [
     "BACKENDS",
     "EMBEDDERS",
     "CacheStats",
+    "ForwardingEmbedder",
     "QueryCachingEmbedder",
     "SentenceTransformerEmbedder",
     "build_embedder",
@@ -185,27 +186,19 @@ def normalise_query(text: str) -> str:
     return " ".join(text.split())
 
 
-class QueryCachingEmbedder:
-    """An :class:`~synth.ports.Embedder` that remembers the vectors of short requests.
+class ForwardingEmbedder:
+    """Base of embedders that stand in front of another model and change only :meth:`encode`.
 
-    A search embeds one query per request; people (and the tools calling the API) repeat
-    queries, so a bounded LRU cache keyed by (model name, normalised text) saves the model
-    run on a repeat. Bulk requests (more than ``few`` texts: passages on ingest) go straight
-    to the model and are not cached. Thread-safe; one cache per process.
+    Name, dimension, token limit and token counts are the inner model's, so vectors made
+    through a wrapper are stored and found under the model's own name.
     """
 
-    def __init__(self, inner: Embedder, capacity: int, *, few: int = _FEW) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self._inner = inner
-        self._capacity = capacity
-        self._few = few
-        self._vectors: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._hits = 0
-        self._misses = 0
 
     @property
     def inner(self) -> Embedder:
-        """The model the cache stands in front of."""
+        """The model this wrapper stands in front of."""
         return self._inner
 
     @property
@@ -224,8 +217,31 @@ class QueryCachingEmbedder:
         return self._inner.max_tokens
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text (not cached)."""
+        """Word pieces per text."""
         return self._inner.count_tokens(texts)
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """The model's vectors (subclasses add their caching)."""
+        return self._inner.encode(texts)
+
+
+class QueryCachingEmbedder(ForwardingEmbedder):
+    """An :class:`~synth.ports.Embedder` that remembers the vectors of short requests.
+
+    A search embeds one query per request; people (and the tools calling the API) repeat
+    queries, so a bounded LRU cache keyed by (model name, normalised text) saves the model
+    run on a repeat. Bulk requests (more than ``few`` texts: passages on ingest) go straight
+    to the model and are not cached. Thread-safe; one cache per process.
+    """
+
+    def __init__(self, inner: Embedder, capacity: int, *, few: int = _FEW) -> None:
+        super().__init__(inner)
+        self._capacity = capacity
+        self._few = few
+        self._vectors: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
 
     def stats(self) -> CacheStats:
         """Hits, misses and size so far."""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import Entry, OutcomeSentence, Passage
 from synth.core.outcome_cues import OutcomeLabel
+from synth.embedding import ForwardingEmbedder
 from synth.outcomes import OutcomeClassifier
 from synth.ports import Embedder, ProgressReporter
 from synth.services.embeddings import embed_with_cache
@@ -42,30 +43,15 @@ def _chunks(ids: Iterable[int], size: int = _CHUNK) -> Iterator[list[int]]:
         yield batch
 
 
-class _StoreCachedEmbedder:
+class _StoreCachedEmbedder(ForwardingEmbedder):
     """Encodes through the store's (model, text hash) cache: no sentence is embedded twice."""
 
     def __init__(self, session: Session, inner: Embedder) -> None:
+        super().__init__(inner)
         self._session = session
-        self._inner = inner
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self._inner.max_tokens
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return embed_with_cache(self._session, self._inner, texts).vectors
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self._inner.count_tokens(texts)
 
 
 def classify_entries(

@@ -38,6 +38,7 @@ from synth.core.topic_metrics import (
     compute_npmi,
 )
 from synth.core.topic_words import compute_frex_words
+from synth.embedding import ForwardingEmbedder
 from synth.engine import Engine
 from synth.ports import Embedder, ProgressReporter
 from synth.services.embeddings import embed_with_cache
@@ -152,27 +153,12 @@ class TopicEvaluation:
         }
 
 
-class _MemoEmbedder:
+class _MemoEmbedder(ForwardingEmbedder):
     """An embedder that encodes each distinct text once per evaluation (candidate words)."""
 
     def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._seen: dict[str, NDArray[np.float32]] = {}
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
-
-    @property
-    def max_tokens(self) -> int:
-        return self._inner.max_tokens
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self._inner.count_tokens(texts)
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         missing = sorted({t for t in texts if t not in self._seen})
