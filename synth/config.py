@@ -151,6 +151,11 @@ class SearchConfig(_Frozen):
     per_organisation: int = Field(
         2, ge=0, description="At most this many results per organisation on a page (0: no cap)."
     )
+    overlap: bool = Field(
+        True,
+        description="Hybrid search runs the BM25 query on a helper thread while the query is "
+        "embedded and the dense index searched (neither needs the other's result).",
+    )
 
 
 class TopicConfig(_Frozen):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,27 @@ from synth.search.passage_table import PassageFilter
 from synth.search.query import MatchedPassage, SearchHit, SearchQuery, Viewer
 
 __all__ = ["build_filter", "search_entries", "similar_entries"]
+
+#: Threads that run a hybrid search's BM25 query beside its encoding (``SearchConfig.overlap``).
+#: A search finding all of them busy (the cores are then busy too) runs BM25 itself.
+_HELPER_COUNT = 8
+_HELPERS = ThreadPoolExecutor(max_workers=_HELPER_COUNT, thread_name_prefix="synth-bm25")
+_FREE_HELPERS = threading.BoundedSemaphore(_HELPER_COUNT)
+
+
+def _beside(
+    indexes: IndexSet, text: str, depth: int, allowed: NDArray[np.int64] | None
+) -> Future[list[tuple[int, float]]] | None:
+    """Start the BM25 query on a free helper thread; ``None`` when none is free."""
+    if not _FREE_HELPERS.acquire(blocking=False):
+        return None
+    try:
+        future = _HELPERS.submit(indexes.lexical.search, text, depth, allowed=allowed)
+    except BaseException:
+        _FREE_HELPERS.release()
+        raise
+    future.add_done_callback(lambda _: _FREE_HELPERS.release())
+    return future
 
 
 def _ids(
@@ -268,10 +292,16 @@ def search_entries(
     depth = config.depth
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
+    beside = None
+    if query.mode == "hybrid" and config.overlap:
+        # BM25 is Python and numpy; the encoder (onnxruntime) and FAISS release the GIL.
+        beside = _beside(indexes, query.text, depth, allowed)
     if query.mode != "bm25":
         vector = embedder.encode([query.text])[0]
         dense = indexes.dense.search(vector, depth, allowed=allowed)
-    if query.mode != "dense":
+    if beside is not None:
+        lexical = beside.result()
+    elif query.mode != "dense":
         lexical = indexes.lexical.search(query.text, depth, allowed=allowed)
     per_org = config.per_organisation if query.per_organisation is None else query.per_organisation
     fused = (

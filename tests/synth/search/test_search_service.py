@@ -248,3 +248,36 @@ def test_indexes_follow_updates_and_survive_restart(loaded: Engine) -> None:
     assert "d1" in run(restarted, per_organisation=0, k=10)
     assert (folder / "CURRENT").read_text() == generation  # loaded, not rebuilt
     restarted.close()
+
+
+@pytest.mark.parametrize("helpers_free", [True, False])
+def test_bm25_beside_the_encoder_changes_nothing(loaded: Engine, helpers_free: bool) -> None:
+    """Overlap on (helper thread, or inline when every helper is taken) equals overlap off."""
+    from synth.search import service
+
+    taken = 0
+    if not helpers_free:
+        while service._FREE_HELPERS.acquire(blocking=False):
+            taken += 1
+    try:
+        viewers = [OPERATOR, Viewer.anonymous(), Viewer(networks=frozenset({"maternity"}))]
+        texts = ["night huddles", "falls at home", "safety briefing on the ward", "zzz"]
+        for viewer in viewers:
+            for text in texts:
+                found = []
+                for overlap in (True, False):
+                    with loaded.sessions() as session:
+                        hits = search_entries(
+                            session,
+                            loaded.open_indexes(),
+                            loaded.embedder,
+                            SearchQuery(text=text, per_organisation=0),
+                            viewer=viewer,
+                            config=SearchConfig(overlap=overlap),
+                        )
+                    found.append(hits)
+                assert found[0] == found[1]
+    finally:
+        for _ in range(taken):
+            service._FREE_HELPERS.release()
+    assert taken == (0 if helpers_free else service._HELPER_COUNT)
