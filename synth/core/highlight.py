@@ -60,13 +60,18 @@ def _stems(words: list[str]) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _content_words(passage: str) -> tuple[tuple[str, int, int], ...]:
     """(stem, start, end) of each content word of ``passage``, remembered for its next search."""
-    matches = list(_WORD.finditer(passage))
-    words = [match.group().lower() for match in matches]
-    return tuple(
-        (stem, *match.span())
-        for match, word, stem in zip(matches, words, _stems(words), strict=True)
-        if word not in STOP_WORDS
-    )
+    lowered = passage.lower()
+    if len(lowered) != len(passage):  # a letter whose lower case is longer (e.g. "İ")
+        matches = list(_WORD.finditer(passage))
+        words = [match.group().lower() for match in matches]
+    else:  # the same offsets: one lower() for the passage instead of one per word
+        matches = list(_WORD.finditer(lowered))
+        words = [match.group() for match in matches]
+    kept = [
+        (word, match) for word, match in zip(words, matches, strict=True) if word not in STOP_WORDS
+    ]
+    stems = _stems([word for word, _ in kept])
+    return tuple((stem, *match.span()) for stem, (_, match) in zip(stems, kept, strict=True))
 
 
 @functools.lru_cache(maxsize=256)
