@@ -57,21 +57,27 @@ def _stems(words: list[str]) -> list[str]:
     return [fresh[w] if w in fresh else memo[w] for w in words]
 
 
-@functools.lru_cache(maxsize=4096)
-def _content_words(passage: str) -> tuple[tuple[str, int, int], ...]:
-    """(stem, start, end) of each content word of ``passage``, remembered for its next search."""
-    lowered = passage.lower()
-    if len(lowered) != len(passage):  # a letter whose lower case is longer (e.g. "İ")
-        matches = list(_WORD.finditer(passage))
-        words = [match.group().lower() for match in matches]
-    else:  # the same offsets: one lower() for the passage instead of one per word
-        matches = list(_WORD.finditer(lowered))
-        words = [match.group() for match in matches]
-    kept = [
-        (word, match) for word, match in zip(words, matches, strict=True) if word not in STOP_WORDS
-    ]
-    stems = _stems([word for word, _ in kept])
-    return tuple((stem, *match.span()) for stem, (_, match) in zip(stems, kept, strict=True))
+#: Snowball's English stemmer changes only a word's ending, so a word's stem and the word
+#: share their first two letters — except these three irregular forms (dying -> die).
+_IRREGULAR_HEADS = {"die": "dy", "lie": "ly", "tie": "ty"}
+
+
+@functools.lru_cache(maxsize=1024)
+def _finder(query: str) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    """The query's stems, and a pattern for the starts of passage words that may stem to one.
+
+    A match is where a word of ``_WORD`` begins (not after a word character, nor after an
+    apostrophe or hyphen that joins it to one) with the first two letters of a query stem;
+    only those words are stemmed, instead of every word of the passage.
+    """
+    wanted = _query_stems(query)
+    if not wanted:
+        return wanted, None
+    heads = {stem[:2] for stem in wanted} | {
+        _IRREGULAR_HEADS[stem] for stem in wanted if stem in _IRREGULAR_HEADS
+    }
+    either = "|".join(sorted(map(re.escape, heads), key=len, reverse=True))
+    return wanted, re.compile(rf"(?={either})(?<![^\W_])(?<![^\W_]['’-])")
 
 
 @functools.lru_cache(maxsize=256)
@@ -80,18 +86,40 @@ def _highlights(query: str, passage: str) -> tuple[tuple[int, int], ...]:
 
     A search asks twice per hit: for its highlights, then for its shared phrases.
     """
-    wanted = _query_stems(query)
-    if not wanted:
+    wanted, finder = _finder(query)
+    if finder is None:
         return ()
+    lowered = passage.lower()
+    if len(lowered) != len(passage):  # a letter whose lower case is longer (e.g. "İ")
+        return _highlights_slowly(wanted, passage)
     spans: list[tuple[int, int]] = []
-    for stem, start, end in _content_words(passage):
-        if stem not in wanted:
+    for head in finder.finditer(lowered):
+        match = _WORD.match(lowered, head.start())
+        assert match is not None  # the pattern matched a word's first letters
+        word = match.group()
+        if word in STOP_WORDS or _stems([word])[0] not in wanted:
             continue
-        if spans and passage[spans[-1][1] : start].strip(" -") == "":
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
+        _extend(spans, passage, *match.span())
     return tuple(spans)
+
+
+def _highlights_slowly(wanted: frozenset[str], passage: str) -> tuple[tuple[int, int], ...]:
+    """:func:`_highlights` by stemming every word (offsets of the original text)."""
+    matches = list(_WORD.finditer(passage))
+    words = [match.group().lower() for match in matches]
+    spans: list[tuple[int, int]] = []
+    for match, word, stem in zip(matches, words, _stems(words), strict=True):
+        if stem in wanted and word not in STOP_WORDS:
+            _extend(spans, passage, *match.span())
+    return tuple(spans)
+
+
+def _extend(spans: list[tuple[int, int]], passage: str, start: int, end: int) -> None:
+    """Append a span, merged with the last one when only spaces or hyphens lie between."""
+    if spans and passage[spans[-1][1] : start].strip(" -") == "":
+        spans[-1] = (spans[-1][0], end)
+    else:
+        spans.append((start, end))
 
 
 def compute_shared_phrases(query: str, passage: str, *, limit: int = 5) -> list[str]:

@@ -85,6 +85,27 @@ _WORDS = [
     "an",
     "İstanbul",
     "İ",
+    "dying",
+    "die",
+    "lying",
+    "lies",
+    "tying",
+    "tie",
+    "skies",
+    "sky",
+    "flying",
+    "fly",
+    "cries",
+    "hoping",
+    "hope",
+    "x-ray",
+    "x",
+    "_under",
+    "don’t",
+    "o'clock",
+    "in",
+    "inning",
+    "innings",
 ]
 _GLUE = [" ", " ", " ", " - ", "-", ", ", ". ", "; ", "\n", " (", ") ", "’", "'", "_", "  "]
 
@@ -98,9 +119,8 @@ def test_highlights_match_the_reference_on_random_texts() -> None:
     for round_ in range(2):  # cold memo, then warm
         if round_ == 0:
             highlight._STEMS.clear()
-            highlight._content_words.cache_clear()
             highlight._highlights.cache_clear()
-        for _ in range(400):
+        for _ in range(1500):
             query, passage = _text(rng, rng.randint(0, 6)), _text(rng, rng.randint(0, 60))
             assert compute_highlights(query, passage) == _reference(query, passage)
             phrases = compute_shared_phrases(query, passage)
@@ -108,7 +128,6 @@ def test_highlights_match_the_reference_on_random_texts() -> None:
 
 
 def test_a_full_stem_memo_still_stems_new_words() -> None:
-    highlight._content_words.cache_clear()
     highlight._highlights.cache_clear()
     limit = highlight._STEMS_LIMIT
     try:
