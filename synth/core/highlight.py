@@ -62,22 +62,34 @@ def _stems(words: list[str]) -> list[str]:
 _IRREGULAR_HEADS = {"die": "dy", "lie": "ly", "tie": "ty"}
 
 
-@functools.lru_cache(maxsize=1024)
-def _finder(query: str) -> tuple[frozenset[str], re.Pattern[str] | None]:
-    """The query's stems, and a pattern for the starts of passage words that may stem to one.
+_JOINERS = "'’-"  # join two runs of letters into one word of ``_WORD``
 
-    A match is where a word of ``_WORD`` begins (not after a word character, nor after an
-    apostrophe or hyphen that joins it to one) with the first two letters of a query stem;
-    only those words are stemmed, instead of every word of the passage.
-    """
+
+@functools.lru_cache(maxsize=1024)
+def _heads(query: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The query's stems, and the first two letters that a passage word needs to stem to one."""
     wanted = _query_stems(query)
-    if not wanted:
-        return wanted, None
     heads = {stem[:2] for stem in wanted} | {
         _IRREGULAR_HEADS[stem] for stem in wanted if stem in _IRREGULAR_HEADS
     }
-    either = "|".join(sorted(map(re.escape, heads), key=len, reverse=True))
-    return wanted, re.compile(rf"(?={either})(?<![^\W_])(?<![^\W_]['’-])")
+    return wanted, tuple(sorted(heads))
+
+
+def _word_starts(lowered: str, heads: tuple[str, ...]) -> list[int]:
+    """Offsets where a word of ``_WORD`` begins with one of ``heads``, in order.
+
+    A word begins at a letter or digit (what ``_WORD`` counts: ``str.isalnum``) after none,
+    nor after an apostrophe or hyphen that follows one (which joins it to the word before).
+    """
+    found: set[int] = set()
+    for head in heads:
+        at = lowered.find(head)
+        while at != -1:
+            joined = at >= 2 and lowered[at - 1] in _JOINERS and lowered[at - 2].isalnum()
+            if not (at and lowered[at - 1].isalnum()) and not joined:
+                found.add(at)
+            at = lowered.find(head, at + 1)
+    return sorted(found)
 
 
 @functools.lru_cache(maxsize=256)
@@ -86,20 +98,23 @@ def _highlights(query: str, passage: str) -> tuple[tuple[int, int], ...]:
 
     A search asks twice per hit: for its highlights, then for its shared phrases.
     """
-    wanted, finder = _finder(query)
-    if finder is None:
+    wanted, heads = _heads(query)
+    if not wanted:
         return ()
     lowered = passage.lower()
     if len(lowered) != len(passage):  # a letter whose lower case is longer (e.g. "İ")
         return _highlights_slowly(wanted, passage)
     spans: list[tuple[int, int]] = []
-    for head in finder.finditer(lowered):
-        match = _WORD.match(lowered, head.start())
-        assert match is not None  # the pattern matched a word's first letters
+    memo = _STEMS
+    for start in _word_starts(lowered, heads):
+        match = _WORD.match(lowered, start)
+        assert match is not None  # a letter or digit begins a word
         word = match.group()
-        if word in STOP_WORDS or _stems([word])[0] not in wanted:
+        if word in STOP_WORDS:
             continue
-        _extend(spans, passage, *match.span())
+        stem = memo.get(word)
+        if (stem if stem is not None else _stems([word])[0]) in wanted:
+            _extend(spans, passage, *match.span())
     return tuple(spans)
 
 
