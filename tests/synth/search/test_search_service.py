@@ -181,7 +181,7 @@ def test_entry_level_fusion_is_the_default_and_agrees_on_one_passage_entries(
                 loaded.embedder,
                 query,
                 viewer=OPERATOR,
-                config=SearchConfig(fusion_level=level),  # type: ignore[arg-type]
+                config=SearchConfig(fusion_level=level),
             )
             owners = dict(session.execute(select(Passage.id, Passage.entry_id)).all())
             assert all(owners[h.passage.passage_id] == h.entry_id for h in hits)
@@ -250,18 +250,28 @@ def test_indexes_follow_updates_and_survive_restart(loaded: Engine) -> None:
     restarted.close()
 
 
-@pytest.mark.parametrize("helpers_free", [True, False])
-def test_bm25_beside_the_encoder_changes_nothing(loaded: Engine, helpers_free: bool) -> None:
-    """Overlap on (helper thread, or inline when every helper is taken) equals overlap off."""
+@pytest.mark.parametrize("alone", [True, False])
+def test_bm25_beside_the_encoder_changes_nothing(
+    loaded: Engine, alone: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overlap on equals overlap off; it uses the helper only when no other search runs."""
+    from contextlib import ExitStack
+
     from synth.search import service
 
-    taken = 0
-    if not helpers_free:
-        while service._FREE_HELPERS.acquire(blocking=False):
-            taken += 1
-    try:
-        viewers = [OPERATOR, Viewer.anonymous(), Viewer(networks=frozenset({"maternity"}))]
-        texts = ["night huddles", "falls at home", "safety briefing on the ward", "zzz"]
+    submitted = []
+    submit = service._HELPERS.submit
+
+    def counting(*args: object, **kwargs: object) -> object:
+        submitted.append(args)
+        return submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service._HELPERS, "submit", counting)
+    viewers = [OPERATOR, Viewer.anonymous(), Viewer(networks=frozenset({"maternity"}))]
+    texts = ["night huddles", "falls at home", "safety briefing on the ward", "zzz"]
+    with ExitStack() as others:
+        if not alone:
+            others.enter_context(service._in_flight())  # another search is running
         for viewer in viewers:
             for text in texts:
                 found = []
@@ -277,7 +287,6 @@ def test_bm25_beside_the_encoder_changes_nothing(loaded: Engine, helpers_free: b
                         )
                     found.append(hits)
                 assert found[0] == found[1]
-    finally:
-        for _ in range(taken):
-            service._FREE_HELPERS.release()
-    assert taken == (0 if helpers_free else service._HELPER_COUNT)
+                assert text == "zzz" or found[0]
+    assert len(submitted) == (len(viewers) * len(texts) if alone else 0)
+    assert service._running == 0
