@@ -37,6 +37,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 from numpy.typing import NDArray
+from scifact_tuning import Score, Table  # the same measures and tables (run from bench/)
 from sqlalchemy import create_engine, select
 
 from corpus.beir import load_beir
@@ -223,15 +224,6 @@ def ranking(dense: list[Scored], lexical: list[Scored], store: Store, setup: Set
     return rank_entries(fuse_lists(dense, lexical, setup), store.entry_of, setup.second)
 
 
-@dataclass(frozen=True)
-class Score:
-    """The three reported measures."""
-
-    ndcg: float
-    recall: float
-    mrr: float
-
-
 def score(rankings: Sequence[list[Scored]], split: Split, store: Store) -> Score:
     """Score entry rankings as ``evaluate_retrieval`` does (first 100, by their scores)."""
     run = {
@@ -401,27 +393,6 @@ def single(lists: Lists, split: Split, store: Store, second: float = 0.0) -> Sco
 
 
 # --------------------------------------------------------------------------- the study
-
-
-@dataclass
-class Table:
-    """Rows of one experiment table."""
-
-    title: str
-    rows: list[tuple[str, Score]]
-
-    def add(self, name: str, result: Score) -> Score:
-        """Record and echo one row."""
-        self.rows.append((name, result))
-        print(f"  {name:<62} {result.ndcg:.4f} {result.recall:.4f} {result.mrr:.4f}", flush=True)
-        return result
-
-    def markdown(self) -> str:
-        """The table as Markdown."""
-        lines = [f"### {self.title}", "", "| configuration | nDCG@10 | R@100 | MRR@10 |"]
-        lines.append("|---|---|---|---|")
-        lines += [f"| {n} | {s.ndcg:.4f} | {s.recall:.4f} | {s.mrr:.4f} |" for n, s in self.rows]
-        return "\n".join(lines)
 
 
 #: A change is kept only if it beats the current choice by this much nDCG@10 on TRAIN: the
