@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,6 +35,16 @@ __all__ = ["build_filter", "search_entries", "similar_entries"]
 _HELPERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synth-bm25")
 _running = 0  # searches in progress in this process
 _running_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    """Give a forked child its own helpers: the parent's threads do not exist there."""
+    global _HELPERS, _running, _running_lock
+    _HELPERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synth-bm25")
+    _running, _running_lock = 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 @contextmanager

@@ -290,3 +290,32 @@ def test_bm25_beside_the_encoder_changes_nothing(
                 assert text == "zzz" or found[0]
     assert len(submitted) == (len(viewers) * len(texts) if alone else 0)
     assert service._running == 0
+
+
+def test_a_forked_child_searches_with_its_own_helper(loaded: Engine) -> None:
+    """A process that forks after a search (helper thread started) still searches in the child."""
+    import os
+
+    assert run(loaded)  # the parent's helper thread now exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's helper thread is not here
+        code = 1
+        try:
+            loaded.db.dispose(close=False)  # fresh connections; the parent's stay the parent's
+            code = 0 if run(loaded) else 2
+        finally:
+            os.write(write, bytes([code]))
+            os._exit(0)
+    import select
+    import signal
+
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 60)
+    answer = os.read(read, 1) if ready else b""
+    os.close(read)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert ready, "the child's search did not finish in 60 s"
+    assert answer == b"\x00"
