@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -22,43 +18,12 @@ from synth.core.fusion import convex, fuse_documents, rrf
 from synth.core.highlight import compute_highlights, compute_shared_phrases
 from synth.errors import NotFoundError, SearchFilterError
 from synth.ports import Embedder
+from synth.search import overlap
 from synth.search.indexes import IndexSet
 from synth.search.passage_table import PassageFilter
 from synth.search.query import MatchedPassage, SearchHit, SearchQuery, Viewer
 
 __all__ = ["build_filter", "search_entries", "similar_entries"]
-
-#: A hybrid search alone in its process runs its BM25 query on a helper thread while the query
-#: is embedded (``SearchConfig.overlap``), using a core that would otherwise wait. While other
-#: searches run, the cores are busy already and the hand-over would only cost CPU (~0.5 ms a
-#: search, -10 % throughput at saturation), so BM25 then runs in the search's own thread.
-_HELPERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synth-bm25")
-_running = 0  # searches in progress in this process
-_running_lock = threading.Lock()
-
-
-def _after_fork() -> None:
-    """Give a forked child its own helpers: the parent's threads do not exist there."""
-    global _HELPERS, _running, _running_lock
-    _HELPERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synth-bm25")
-    _running, _running_lock = 0, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-@contextmanager
-def _in_flight() -> Iterator[int]:
-    """Count this search as running; yield how many run now, this one included."""
-    global _running
-    with _running_lock:
-        _running += 1
-        now = _running
-    try:
-        yield now
-    finally:
-        with _running_lock:
-            _running -= 1
 
 
 def _ids(
@@ -321,11 +286,10 @@ def search_entries(
     depth = config.depth
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
-    with _in_flight() as running:
+    with overlap.alone() as only:
         beside = None
-        if query.mode == "hybrid" and config.overlap and running == 1:
-            # BM25 is Python and numpy; the encoder (onnxruntime) and FAISS release the GIL.
-            beside = _HELPERS.submit(indexes.lexical.search, query.text, depth, allowed=allowed)
+        if query.mode == "hybrid" and config.overlap and only:
+            beside = overlap.submit(indexes.lexical.search, query.text, depth, allowed=allowed)
         if query.mode != "bm25":
             vector = embedder.encode([query.text])[0]
             dense = indexes.dense.search(vector, depth, allowed=allowed)

@@ -257,25 +257,25 @@ def test_bm25_beside_the_encoder_changes_nothing(
     """Overlap on equals overlap off; it uses the helper only when no other search runs."""
     from contextlib import ExitStack
 
-    from synth.search import service
+    from synth.search import overlap
 
     submitted = []
-    submit = service._HELPERS.submit
+    submit = overlap._helpers.submit
 
     def counting(*args: object, **kwargs: object) -> object:
         submitted.append(args)
         return submit(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service._HELPERS, "submit", counting)
+    monkeypatch.setattr(overlap._helpers, "submit", counting)
     viewers = [OPERATOR, Viewer.anonymous(), Viewer(networks=frozenset({"maternity"}))]
     texts = ["night huddles", "falls at home", "safety briefing on the ward", "zzz"]
     with ExitStack() as others:
         if not alone:
-            others.enter_context(service._in_flight())  # another search is running
+            others.enter_context(overlap.alone())  # another search is running
         for viewer in viewers:
             for text in texts:
                 found = []
-                for overlap in (True, False):
+                for on in (True, False):
                     with loaded.sessions() as session:
                         hits = search_entries(
                             session,
@@ -283,13 +283,13 @@ def test_bm25_beside_the_encoder_changes_nothing(
                             loaded.embedder,
                             SearchQuery(text=text, per_organisation=0),
                             viewer=viewer,
-                            config=SearchConfig(overlap=overlap),
+                            config=SearchConfig(overlap=on),
                         )
                     found.append(hits)
                 assert found[0] == found[1]
                 assert text == "zzz" or found[0]
     assert len(submitted) == (len(viewers) * len(texts) if alone else 0)
-    assert service._running == 0
+    assert overlap._running == 0
 
 
 def test_a_forked_child_searches_with_its_own_helper(loaded: Engine) -> None:
