@@ -153,8 +153,9 @@ class SearchConfig(_Frozen):
     )
     overlap: bool = Field(
         True,
-        description="Hybrid search runs the BM25 query on a helper thread while the query is "
-        "embedded and the dense index searched (neither needs the other's result).",
+        description="A hybrid search alone in its process runs the BM25 query on a helper "
+        "thread while the query is embedded and the dense index searched (neither needs the "
+        "other's result).",
     )
 
 
