@@ -98,11 +98,11 @@ def fuse_entries_convex(
     fused = []
     evidence = np.zeros(entries.size)
     shown_rank = []
-    for weight, (docs, scores, _) in zip((alpha, 1.0 - alpha), best, strict=True):
+    where = [np.searchsorted(entries, docs) for docs, _, _ in best]  # each list's entry rows
+    for weight, (docs, scores, _), at in zip((alpha, 1.0 - alpha), best, where, strict=True):
         # The order convex() ranks this entry list in: score down, entry id up.
         order = np.lexsort((docs, -scores))
         normal, floor = _normalised(scores, normalisation)
-        at = np.searchsorted(entries, docs)
         value = np.full(entries.size, floor)
         value[at] = normal
         fused.append(weight * value)
@@ -113,8 +113,7 @@ def fuse_entries_convex(
     score = fused[0] + fused[1]
     use_lexical = shown_rank[1] <= shown_rank[0]
     passage = np.empty(entries.size, dtype=np.int64)
-    for use, (docs, _, pids) in zip((False, True), best, strict=True):
-        at = np.searchsorted(entries, docs)
+    for use, (_, _, pids), at in zip((False, True), best, where, strict=True):
         chosen = use_lexical[at] == use
         passage[at[chosen]] = pids[chosen]
     ranked = np.lexsort((entries, -evidence, -score))

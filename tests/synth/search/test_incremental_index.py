@@ -22,10 +22,8 @@ from tests.synth.search.test_search_service import records
 ADMIN = Principal(key_id=None, name="admin", scopes=frozenset({Scope.ADMIN}))
 
 
-def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
-    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ingest_records(fake_engine, records())
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the passage count of every full BM25 build from now on."""
     builds: list[int] = []
     original = LexicalIndex.build
 
@@ -34,6 +32,14 @@ def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
         return original(self, ids, texts)  # type: ignore[arg-type]
 
     monkeypatch.setattr(LexicalIndex, "build", counting)
+    return builds
+
+
+def test_one_new_entry_is_added_to_bm25_without_a_rebuild(
+    fake_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_records(fake_engine, records())
+    builds = _count_builds(monkeypatch)
     new = build_entry_record(
         {
             "id": "e1",
@@ -103,14 +109,8 @@ def test_a_rebuild_catches_up_the_bm25_index_it_holds(
 ) -> None:
     ingest_records(fake_engine, records()[:5])
     held = fake_engine.open_indexes().lexical
-    builds: list[int] = []
     original = LexicalIndex.build
-
-    def counting(self: LexicalIndex, ids: object, texts: list[str]) -> LexicalIndex:
-        builds.append(len(texts))
-        return original(self, ids, texts)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(LexicalIndex, "build", counting)
+    builds = _count_builds(monkeypatch)
     with fake_engine.search_indexes._lock:  # written behind the indexes' back
         fake_engine.search_indexes._applied = None
         ingest_records(fake_engine, records()[5:])
