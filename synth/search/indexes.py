@@ -199,10 +199,10 @@ def _caught_up(lexical: LexicalIndex, read: _Passages) -> LexicalIndex | None:
     A passage's text never changes under its id (an edit writes new passages), so the term
     counts of the passages kept are still right.
     """
-    held = lexical.ids()
-    new = ~np.isin(read.ids, held)
     if lexical.tokenizer.name != DEFAULT_TOKENIZER or lexical.params != Bm25Params():
         return None
+    held = lexical.ids()
+    new = ~np.isin(read.ids, held)
     if 2 * int(new.sum()) > read.ids.size:
         return None  # mostly new passages: a build costs no more
     texts = [text for text, fresh in zip(read.texts, new, strict=True) if fresh]
